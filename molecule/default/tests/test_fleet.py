@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The site playbook's fleet report tells the truth about every simulated host.
+
+Runs under molecule (verifier: testinfra) and with plain pytest against the demo fleet:
+
+    pytest molecule/default/tests --connection=podman \
+        --hosts=tencentos-fleet-tos24,tencentos-fleet-tos31,... \
+        # with TENCENTOS_FLEET_REPORT_DIR pointing at the demo's report directory
+
+Each host is looked up by its host name in molecule/resources/fleet.yml, which says what
+release and kernel the host simulates.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FLEET_FILE = os.path.join(HERE, '..', '..', 'resources', 'fleet.yml')
+
+
+def report_dir():
+    if os.environ.get('TENCENTOS_FLEET_REPORT_DIR'):
+        return os.environ['TENCENTOS_FLEET_REPORT_DIR']
+    return os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'report')
+
+
+@pytest.fixture(scope='module')
+def fleet():
+    with open(FLEET_FILE) as handle:
+        return dict((item['name'], item) for item in yaml.safe_load(handle)['hosts'])
+
+
+@pytest.fixture(scope='module')
+def report():
+    with open(os.path.join(report_dir(), 'fleet-report.json')) as handle:
+        return dict((row['host'], row) for row in json.load(handle))
+
+
+@pytest.fixture
+def expected(host, fleet):
+    return fleet[host.check_output('hostname')]
+
+
+@pytest.fixture
+def row(host, report):
+    name = host.check_output('hostname')
+    # molecule names hosts like the fleet; the demo prefixes its container names.
+    for key in (name, 'tencentos-fleet-' + name):
+        if key in report:
+            return report[key]
+    raise AssertionError('host %s missing from the report: %s' % (name, sorted(report)))
+
+
+def test_host_presents_its_simulated_kernel(host, expected):
+    assert host.file('/proc/sys/kernel/osrelease').content_string.strip() == expected['kernel']
+
+
+def test_release_files_belong_to_the_rpm_database(host, expected):
+    assert host.run('rpm -qf /etc/os-release').rc == 0
+    assert 'ID=' in host.file('/etc/os-release').content_string
+
+
+def test_report_names_the_release(row, expected):
+    assert row['family'] == expected['family']
+    assert row['version'] == expected['version']
+
+
+def test_report_names_the_running_kernel_and_its_flavour(host, row, expected):
+    assert row['kernel'] == host.file('/proc/sys/kernel/osrelease').content_string.strip()
+    assert row['flavour'] == expected['flavour']
+
+
+def test_report_tells_stats_isolation_as_the_kernel_shows_it(host, row):
+    switch = host.file('/proc/sys/kernel/stats_isolated')
+    if not switch.exists:
+        assert row['stats_isolation'] == 'absent'
+    else:
+        assert row['stats_isolation'] == ('off' if switch.content_string.strip() == '0' else 'on')
+
+
+def test_report_tells_the_livepatch_abi_the_kernel_offers(host, row):
+    if host.file('/sys/kernel/livepatch').is_directory:
+        assert row['livepatch_abi'] == 'livepatch'
+    elif host.file('/sys/kernel/kpatch').is_directory:
+        assert row['livepatch_abi'] == 'kpatch'
+    else:
+        assert row['livepatch_abi'] == 'none'

@@ -1,0 +1,655 @@
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What tencentos.fleet knows about TencentOS hosts, in one place.
+
+Every function here is a plain function over plain values (file contents, strings, a
+``root`` directory that stands for ``/``), so that unit tests can run them against
+fixture trees without Ansible.  Modules gather with :func:`gather_facts`; roles read
+the facts it returns and never re-implement detection.
+
+Section numbers in docstrings refer to the facts sheet ``docs/tencentos-facts.md``.
+
+This file must stay importable by target Pythons 2.7 and 3.6 to 3.13: no f-strings,
+no walrus, no keyword-only arguments, standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+import sys
+
+# ---------------------------------------------------------------------------
+# Small file helpers
+# ---------------------------------------------------------------------------
+
+
+def host_path(root, path):
+    """Return ``path`` (absolute, as on the host) below ``root``."""
+    return os.path.join(root, path.lstrip('/'))
+
+
+def read_text(root, path):
+    """Return the text of a file below ``root``, or None when it cannot be read.
+
+    Kernel interface files can be absent, write-only or vanish while read: all of these
+    mean "no value" here, and callers decide what that means.
+    """
+    try:
+        with open(host_path(root, path), 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError):
+        return None
+    return data.decode('utf-8', 'replace')
+
+
+def read_link(root, path):
+    """Return the target of a symbolic link below ``root``, or None."""
+    try:
+        return os.readlink(host_path(root, path))
+    except (IOError, OSError):
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Releases (facts sheet section 1)
+# ---------------------------------------------------------------------------
+
+FAMILIES = ('tlinux', 'tencentos', 'opencloudos', 'centos', 'other')
+
+# Name used in role vars file names (vars/TencentOS_3.yml, ...).
+DISTRIBUTION_NAMES = {
+    'tlinux': 'Tlinux',
+    'tencentos': 'TencentOS',
+    'opencloudos': 'OpenCloudOS',
+    'centos': 'CentOS',
+}
+
+# Release files read after os-release, most specific first.  A TencentOS 3.1 image may
+# still carry CentOS 8 files (/etc/redhat-release, /usr/lib/os-release), so a file that
+# names TencentOS wins over one that names CentOS.
+RELEASE_FILES = (
+    '/etc/tlinux-release',
+    '/etc/tencentos-release',
+    '/etc/opencloudos-release',
+    '/etc/centos-release',
+    '/etc/redhat-release',
+    '/etc/system-release',
+)
+
+# RHEL generation each release line is built on (section 1, column "Base").
+_EL_MAJOR = {
+    ('tlinux', 2): 7,
+    ('tencentos', 2): 7,
+    ('tencentos', 3): 8,
+    ('tencentos', 4): 9,
+    ('opencloudos', 8): 8,
+    ('opencloudos', 9): 9,
+}
+
+_OS_RELEASE_LINE = re.compile(r'^\s*([A-Za-z0-9_]+)\s*=\s*(.*?)\s*$')
+_VERSION = re.compile(r'(\d+(?:\.\d+)*)')
+_PLATFORM_EL = re.compile(r'^platform:el(\d+)')
+
+
+def parse_os_release(text):
+    """Parse os-release(5) text into a dict of upper-case keys to unquoted values."""
+    values = {}
+    for line in (text or '').splitlines():
+        match = _OS_RELEASE_LINE.match(line)
+        if not match or line.lstrip().startswith('#'):
+            continue
+        key, value = match.group(1).upper(), match.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in '"\'':
+            value = value[1:-1]
+        values[key] = value.replace('\\"', '"').replace('\\\\', '\\')
+    return values
+
+
+def _family_named_in(text):
+    """Return the family a release file names, or None (case-insensitive)."""
+    lowered = (text or '').lower()
+    if 'tencentos' in lowered:
+        return 'tencentos'
+    if 'tlinux' in lowered:
+        return 'tlinux'
+    if 'opencloudos' in lowered:
+        return 'opencloudos'
+    return None
+
+
+def _release_file_version(text):
+    """Return the version a release file states ("... release 3.1 (Final)" or os-release form)."""
+    as_os_release = parse_os_release(text)
+    if as_os_release.get('VERSION_ID'):
+        return as_os_release['VERSION_ID']
+    match = _VERSION.search(text or '')
+    return match.group(1) if match else ''
+
+
+def split_version(version):
+    """Return (major, minor) integers of a version string such as "3.1" or "7", None when absent."""
+    match = _VERSION.search(version or '')
+    if not match:
+        return None, None
+    parts = [int(part) for part in match.group(1).split('.')]
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def _el_major(family, major, os_release):
+    if family == 'centos':
+        return major
+    if (family, major) in _EL_MAJOR:
+        return _EL_MAJOR[(family, major)]
+    if family == 'other' and 'rhel' in os_release.get('ID_LIKE', '').lower().split():
+        match = _PLATFORM_EL.match(os_release.get('PLATFORM_ID', ''))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def package_manager(el_major):
+    """Return the package manager of an EL generation: yum up to EL7, dnf from EL8, None otherwise."""
+    if el_major is None:
+        return None
+    return 'yum' if el_major <= 7 else 'dnf'
+
+
+def vars_files(distribution, version, major):
+    """Return role vars file names, most specific first, ending with default.yml.
+
+    Tencent tlinux 2.2 falls back to the TencentOS 2 files: both are the EL7 line.
+    """
+    names = []
+    candidates = [distribution]
+    if distribution == 'Tlinux':
+        candidates.append('TencentOS')
+    for name in candidates:
+        for suffix in (version, major):
+            if suffix not in (None, ''):
+                names.append('%s_%s.yml' % (name, suffix))
+    names.append('default.yml')
+    seen = set()
+    return [name for name in names if not (name in seen or seen.add(name))]
+
+
+def classify_release(os_release, release_files):
+    """Tell which release a host runs (section 1).
+
+    ``os_release`` is the parsed /etc/os-release (or /usr/lib/os-release when /etc has none);
+    ``release_files`` maps paths of RELEASE_FILES to their text (absent files omitted).
+
+    Rules, in order:
+    1. os-release ID ``tencentos`` / ``opencloudos`` (compared case-insensitively) decides.
+    2. ID ``tlinux``: TencentOS Server when NAME or a release file says "TencentOS" (old 2.4
+       images), otherwise Tencent tlinux (2.2).
+    3. Otherwise, a release file that names TencentOS, tlinux or OpenCloudOS decides (images
+       whose os-release was replaced by CentOS's), then ID ``centos``, then ``other``.
+    """
+    os_id = os_release.get('ID', '').strip().lower()
+    name = os_release.get('NAME', '')
+    version = os_release.get('VERSION_ID', '')
+    source = '/etc/os-release'
+
+    named_in_files = None
+    for path in RELEASE_FILES:
+        family = _family_named_in(release_files.get(path))
+        if family:
+            named_in_files = (family, path)
+            break
+
+    if os_id in ('tencentos', 'opencloudos'):
+        family = os_id
+    elif os_id == 'tlinux':
+        says_tencentos = 'tencentos' in name.lower() or (named_in_files and named_in_files[0] == 'tencentos')
+        family = 'tencentos' if says_tencentos else 'tlinux'
+    elif named_in_files:
+        family, source = named_in_files
+        version = _release_file_version(release_files[source])
+        name = {'tencentos': 'TencentOS Server', 'tlinux': 'Tencent tlinux',
+                'opencloudos': 'OpenCloudOS'}[family]
+    elif os_id == 'centos':
+        family = 'centos'
+    else:
+        family = 'other'
+    if not os_release:
+        source = named_in_files[1] if named_in_files else None
+
+    major, minor = split_version(version)
+    el_major = _el_major(family, major, os_release)
+    distribution = DISTRIBUTION_NAMES.get(family, os_id or 'unknown')
+    return {
+        'family': family,
+        'id': os_id or None,
+        'distribution': distribution,
+        'name': name or None,
+        'version': version or None,
+        'major': major,
+        'minor': minor,
+        'platform_id': os_release.get('PLATFORM_ID') or None,
+        'pretty_name': os_release.get('PRETTY_NAME') or (name and version and '%s %s' % (name, version)) or None,
+        'el_major': el_major,
+        'pkg_mgr': package_manager(el_major),
+        'source': source,
+        'vars_files': vars_files(distribution, version, major),
+    }
+
+
+def gather_release(root='/'):
+    """Read os-release and the release files below ``root`` and classify them."""
+    text = read_text(root, '/etc/os-release')
+    if text is None:
+        text = read_text(root, '/usr/lib/os-release')
+    release_files = {}
+    for path in RELEASE_FILES:
+        content = read_text(root, path)
+        if content is not None:
+            release_files[path] = content
+    return classify_release(parse_os_release(text), release_files)
+
+
+# ---------------------------------------------------------------------------
+# Kernels (facts sheet section 2)
+# ---------------------------------------------------------------------------
+
+ARCHES = ('x86_64', 'aarch64', 'i686', 'ppc64le', 's390x', 'loongarch64', 'noarch')
+
+FLAVOUR_NAMES = {
+    'tk3': 'TK3 (TencentOS kernel 4.14)',
+    'tk4': 'TK4 (TencentOS kernel 5.4)',
+    'tl4': 'TencentOS 4 kernel (6.6, .tl4)',
+    'opencloudos': 'OpenCloudOS kernel',
+    'stock': 'stock kernel',
+}
+
+# Names of the RPMs that carry a bootable kernel (section 2).  -core packages hold the
+# files on split builds; the meta package of the same version is folded into it.
+KERNEL_PACKAGES = ('kernel', 'kernel-core', 'kernel-tlinux4', 'kernel-tlinux4-core',
+                   'kernel-stream', 'kernel-stream-core')
+
+_UNAME = re.compile(r'^(\d+)\.(\d+)(?:\.(\d+))?(?:-(.*))?$')
+# TK3/TK4 git-tag builds: uname -r "4.14.105-19-0013[.1]"
+_TAG_LOCAL = re.compile(r'^\d+-\d{4}(?:\.\d+)*$')
+# ... and their RPM release "19.0013[.1].tl2" (.tl2 = EL7, .tl3 = EL8)
+_TAG_RELEASE = re.compile(r'^(\d+)\.(\d{4}(?:\.\d+)*)\.tl[23]$')
+_DIST_TL = re.compile(r'\.tl[23]$')
+
+
+def _strip_arch(text):
+    for arch in ARCHES:
+        if text.endswith('.' + arch):
+            return text[:-len(arch) - 1], arch
+    return text, None
+
+
+def kernel_flavour(release):
+    """Return the flavour of a ``uname -r`` string: tk3, tk4, tl4, opencloudos or stock."""
+    match = _UNAME.match(release or '')
+    if not match:
+        return 'stock'
+    series = (int(match.group(1)), int(match.group(2)))
+    local, _arch = _strip_arch(match.group(4) or '')
+    if 'ocrelease' in local or re.search(r'(^|\.)oc\d+($|\.)', local):
+        return 'opencloudos'
+    if re.search(r'(^|\.)tl4($|\.)', local):
+        return 'tl4'
+    if 'tlinux4' in local:
+        return 'tk4'
+    tencent_build = _TAG_LOCAL.match(local) or re.search(r'\.tl[23]($|\.)', local)
+    if tencent_build and series == (4, 14):
+        return 'tk3'
+    if tencent_build and series == (5, 4):
+        return 'tk4'
+    return 'stock'
+
+
+def parse_kernel_release(release):
+    """Parse a ``uname -r`` string into flavour, upstream version and a comparable key.
+
+    The key is the upstream version followed by every purely numeric field of the local
+    part ("4.14.105-19-0020.1" -> [4, 14, 105, 19, 20, 1]); dist tags and the architecture
+    are left out, so keys of one flavour compare in build order.
+    """
+    match = _UNAME.match(release or '')
+    if not match:
+        return {'release': release, 'flavour': 'stock', 'flavour_name': FLAVOUR_NAMES['stock'],
+                'upstream': None, 'version': None, 'version_key': [], 'arch': None}
+    upstream = [int(part) for part in match.group(1, 2, 3) if part is not None]
+    local, arch = _strip_arch(match.group(4) or '')
+    build = [int(token) for token in re.split(r'[-._+~]', local) if token.isdigit()]
+    key = upstream + build
+    flavour = kernel_flavour(release)
+    return {
+        'release': release,
+        'flavour': flavour,
+        'flavour_name': FLAVOUR_NAMES[flavour],
+        'upstream': '.'.join(str(part) for part in upstream),
+        'version': '.'.join(str(part) for part in key),
+        'version_key': key,
+        'arch': arch,
+    }
+
+
+def split_nvra(nvra):
+    """Split "kernel-4.14.105-19.0013.tl2.x86_64" into (name, version, release, arch).
+
+    The architecture is optional; name may contain dashes.
+    """
+    base, arch = _strip_arch(nvra)
+    name_version, _sep, release = base.rpartition('-')
+    name, _sep, version = name_version.rpartition('-')
+    if not (name and version and release):
+        raise ValueError('not an RPM name-version-release: %r' % nvra)
+    return name, version, release, arch
+
+
+def rpm_to_uname(name, version, release, arch=None):
+    """Return the ``uname -r`` of a kernel RPM (section 2).
+
+    - TK3/TK4 tag builds: ``kernel-4.14.105-19.0013.tl2`` -> ``4.14.105-19-0013``
+      (dist tag dropped, first dot of the release becomes a dash).
+    - TK4 ``dist/`` builds: ``kernel-tlinux4-5.4.119-1.0007[.tl3]`` -> ``5.4.119-1.0007.tlinux4``.
+    - OpenCloudOS 8 ``ocrelease`` builds carry no architecture: version-release.
+    - Everything else (EL, .tl4, .oc9): version-release.arch.
+    """
+    if name.startswith('kernel-tlinux4'):
+        base = _DIST_TL.sub('', release)
+        if not base.endswith('.tlinux4'):
+            base += '.tlinux4'
+        return '%s-%s' % (version, base)
+    tag = _TAG_RELEASE.match(release)
+    if tag:
+        return '%s-%s-%s' % (version, tag.group(1), tag.group(2))
+    if 'ocrelease' in release or not arch or arch == 'noarch':
+        return '%s-%s' % (version, release)
+    return '%s-%s.%s' % (version, release, arch)
+
+
+def nvra_to_uname(nvra):
+    """Return the ``uname -r`` of a kernel package given as one NVRA string."""
+    return rpm_to_uname(*split_nvra(nvra))
+
+
+def uname_to_rpm(release):
+    """Return what RPM version and release a ``uname -r`` string comes from.
+
+    Returns ``{'version', 'release_prefix', 'arch'}``: what to search a repository for.  The
+    dist tag of a tag build is not part of ``uname -r``, so only a release prefix is known;
+    confirm a candidate with :func:`rpm_matches_uname`.
+    """
+    match = _UNAME.match(release or '')
+    if not match or not match.group(4):
+        raise ValueError('not a kernel release string: %r' % release)
+    version = '.'.join(part for part in match.group(1, 2, 3) if part is not None)
+    local, arch = _strip_arch(match.group(4))
+    if _TAG_LOCAL.match(local):
+        local = local.replace('-', '.', 1)
+    elif local.endswith('.tlinux4'):
+        local = local[:-len('.tlinux4')]
+    return {'version': version, 'release_prefix': local, 'arch': arch}
+
+
+def rpm_matches_uname(name, version, release, arch, uname_release):
+    """Tell whether the kernel RPM name-version-release.arch builds ``uname_release``."""
+    return rpm_to_uname(name, version, release, arch) == uname_release
+
+
+def boot_files(release):
+    """Return the /boot and /lib/modules paths of a kernel given by ``uname -r``."""
+    return {
+        'vmlinuz': '/boot/vmlinuz-%s' % release,
+        'initramfs': '/boot/initramfs-%s.img' % release,
+        'system_map': '/boot/System.map-%s' % release,
+        'config': '/boot/config-%s' % release,
+        'modules': '/lib/modules/%s' % release,
+    }
+
+
+def uname_from_boot_file(path):
+    """Return the ``uname -r`` named by a /boot file name (vmlinuz-, initramfs-...img, BLS entry)."""
+    base = os.path.basename(path)
+    for prefix in ('vmlinuz-', 'initramfs-', 'System.map-', 'config-', 'initrd-'):
+        if base.startswith(prefix):
+            base = base[len(prefix):]
+            break
+    else:
+        return None
+    for suffix in ('.img', 'kdump.img'):
+        if base.endswith(suffix):
+            base = base[:-len(suffix)]
+    return base or None
+
+
+def parse_rpm_query(text, running_release, root='/'):
+    """Turn ``rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'`` output into kernel entries.
+
+    One entry per ``uname -r``: a meta package and its -core package collapse into one entry
+    listing both names.  Entries are sorted oldest first by version key.
+    """
+    by_uname = {}
+    for line in (text or '').splitlines():
+        fields = line.split('\t')
+        if len(fields) != 4 or fields[0] not in KERNEL_PACKAGES:
+            continue
+        name, version, release, arch = fields
+        uname = rpm_to_uname(name, version, release, arch)
+        entry = by_uname.setdefault(uname, {
+            'uname_r': uname,
+            'packages': [],
+            'version': version,
+            'release': release,
+            'arch': arch,
+            'running': uname == running_release,
+            'boot_image': os.path.exists(host_path(root, boot_files(uname)['vmlinuz'])),
+        })
+        entry['packages'].append('%s-%s-%s.%s' % (name, version, release, arch))
+    for entry in by_uname.values():
+        entry['packages'].sort()
+    return sorted(by_uname.values(), key=lambda item: parse_kernel_release(item['uname_r'])['version_key'])
+
+
+RPM_QUERY_FORMAT = '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'
+
+
+def gather_kernel(root='/', run=None):
+    """Read the running kernel from /proc/sys/kernel/osrelease and list installed kernel RPMs.
+
+    /proc/sys/kernel/osrelease is read instead of uname(2): inside a container it is the
+    file the host (or a test's simulated kernel interface) presents.  ``run`` is a callable
+    taking an argv list and returning (rc, stdout, stderr); without it, or without rpm,
+    ``installed`` is empty.
+    """
+    release = (read_text(root, '/proc/sys/kernel/osrelease') or '').strip()
+    if not release:
+        release = os.uname()[2]
+    facts = parse_kernel_release(release)
+    installed = []
+    if run is not None:
+        rc, out, _err = run(['rpm', '-qa', '--qf', RPM_QUERY_FORMAT] + list(KERNEL_PACKAGES))
+        if rc == 0:
+            installed = parse_rpm_query(out, release, root)
+    facts['installed'] = installed
+    if facts['arch'] is None:
+        facts['arch'] = os.uname()[4]
+    return facts
+
+
+# ---------------------------------------------------------------------------
+# Kernel features (facts sheet sections 4 and 5)
+# ---------------------------------------------------------------------------
+
+
+def stats_isolation_state(text):
+    """Map the content of /proc/sys/kernel/stats_isolated to absent, off or on.
+
+    ``None`` (file missing: a kernel without the feature) is "absent", never "off".
+    """
+    if text is None:
+        return 'absent'
+    value = text.strip()
+    if not value:
+        return 'absent'
+    try:
+        return 'on' if int(value) != 0 else 'off'
+    except ValueError:
+        return 'absent'
+
+
+def parse_mounts(text):
+    """Return (device, mountpoint, fstype) tuples from /proc/mounts text."""
+    mounts = []
+    for line in (text or '').splitlines():
+        fields = line.split()
+        if len(fields) >= 3:
+            mounts.append((fields[0], fields[1].replace('\\040', ' '), fields[2]))
+    return mounts
+
+
+def filesystem_available(filesystems_text, fstype):
+    """Tell whether /proc/filesystems lists ``fstype``."""
+    for line in (filesystems_text or '').splitlines():
+        fields = line.split()
+        if fields and fields[-1] == fstype:
+            return True
+    return False
+
+
+def cgroup_version(mounts):
+    """Return v1, v2, hybrid or none from the parsed mount table."""
+    v1 = any(fstype == 'cgroup' for _dev, _mnt, fstype in mounts)
+    v2 = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroup2']
+    if v1 and v2:
+        return 'hybrid'
+    if v1:
+        return 'v1'
+    if v2:
+        return 'v2'
+    return 'none'
+
+
+def livepatch_abi(root='/'):
+    """Return livepatch, kpatch or none: which hot-patch sysfs interface the kernel offers (section 4)."""
+    if os.path.isdir(host_path(root, '/sys/kernel/livepatch')):
+        return 'livepatch'
+    if os.path.isdir(host_path(root, '/sys/kernel/kpatch')):
+        return 'kpatch'
+    return 'none'
+
+
+def gather_features(root='/', which=None):
+    """Report stats isolation, cgroupfs, hot-patch ABI, kpatch CLI and cgroup version.
+
+    ``which`` finds an executable by name (returns a path or None).
+    """
+    mounts = parse_mounts(read_text(root, '/proc/mounts'))
+    cgroupfs_mounts = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroupfs']
+    return {
+        'stats_isolation': stats_isolation_state(read_text(root, '/proc/sys/kernel/stats_isolated')),
+        'cgroupfs': {
+            'available': filesystem_available(read_text(root, '/proc/filesystems'), 'cgroupfs'),
+            'mounted_at': cgroupfs_mounts[0] if cgroupfs_mounts else None,
+        },
+        'livepatch_abi': livepatch_abi(root),
+        'kpatch_core': os.path.isdir(host_path(root, '/sys/kernel/kpatch')),
+        'kpatch_cli': which('kpatch') if which else None,
+        'cgroup_version': cgroup_version(mounts),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Containers and namespaces (facts sheet section 6)
+# ---------------------------------------------------------------------------
+
+# Since Linux 3.8 the initial namespaces have fixed /proc inode numbers
+# (include/linux/proc_ns.h: PROC_PID_INIT_INO, PROC_USER_INIT_INO).  The initial network
+# namespace has no fixed number, so for it only a comparison with PID 1 is possible.
+INITIAL_NAMESPACE_LINKS = {
+    'pid': 'pid:[4026531836]',
+    'user': 'user:[4026531837]',
+}
+
+_CGROUP_MARKERS = (
+    ('kubepods', 'kubernetes'),
+    ('libpod', 'podman'),
+    ('docker', 'docker'),
+    ('containerd', 'containerd'),
+    ('lxc', 'lxc'),
+)
+
+
+def container_type(root='/'):
+    """Return which container engine the host runs under, or None on a real host."""
+    if os.path.exists(host_path(root, '/run/.containerenv')):
+        return 'podman'
+    if os.path.exists(host_path(root, '/.dockerenv')):
+        return 'docker'
+    environ = read_text(root, '/proc/1/environ') or ''
+    for variable in environ.split('\0'):
+        if variable.startswith('container=') and len(variable) > len('container='):
+            return variable[len('container='):]
+    cgroups = read_text(root, '/proc/1/cgroup') or ''
+    for marker, engine in _CGROUP_MARKERS:
+        if marker in cgroups:
+            return engine
+    return None
+
+
+def namespace_facts(root='/'):
+    """Tell which namespaces are the initial ones and which differ from PID 1's."""
+    facts = {}
+    for kind in ('pid', 'net', 'user'):
+        own = read_link(root, '/proc/self/ns/%s' % kind)
+        pid1 = read_link(root, '/proc/1/ns/%s' % kind)
+        entry = {'differs_from_pid1': (own != pid1) if (own and pid1) else None}
+        if kind in INITIAL_NAMESPACE_LINKS:
+            entry['initial'] = (own == INITIAL_NAMESPACE_LINKS[kind]) if own else None
+        facts[kind] = entry
+    return facts
+
+
+def gather_virtualization(root='/'):
+    """Report whether the host is a container and which namespaces it runs in."""
+    engine = container_type(root)
+    namespaces = namespace_facts(root)
+    # Marker files outlive their purpose (a VM image built in Docker keeps /.dockerenv), and
+    # every container engine gives its containers their own PID namespace unless told not
+    # to: a marker counts only where the PID namespace cannot be told to be the initial one.
+    pid_initial = namespaces['pid'].get('initial')
+    in_container = pid_initial is False or (pid_initial is None and engine is not None)
+    return {
+        'container': in_container,
+        'container_type': (engine or 'unknown') if in_container else None,
+        'namespaces': namespaces,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Everything at once
+# ---------------------------------------------------------------------------
+
+SUBSETS = ('release', 'kernel', 'features', 'virtualization')
+
+
+def gather_facts(subsets=SUBSETS, root='/', run=None, which=None):
+    """Return the ``tencentos`` facts for the requested subsets."""
+    facts = {}
+    if 'release' in subsets:
+        facts['release'] = gather_release(root)
+        if facts['release']['pkg_mgr'] is None and which is not None:
+            for tool in ('dnf', 'yum', 'apt-get', 'zypper'):
+                if which(tool):
+                    facts['release']['pkg_mgr'] = tool.replace('-get', '')
+                    break
+    if 'kernel' in subsets:
+        facts['kernel'] = gather_kernel(root, run)
+    if 'features' in subsets:
+        facts['features'] = gather_features(root, which)
+    if 'virtualization' in subsets:
+        facts['virtualization'] = gather_virtualization(root)
+    facts['python'] = {
+        'version': '.'.join(str(part) for part in sys.version_info[:3]),
+        'executable': sys.executable,
+    }
+    return facts

@@ -1,0 +1,302 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tencentos_facts
+short_description: Tell what TencentOS host a play stands on
+version_added: 0.1.0
+description:
+  - Returns, under C(ansible_facts.tencentos), the release (TencentOS Server, Tencent tlinux,
+    OpenCloudOS, CentOS or another system), the running kernel and its TencentOS flavour,
+    the installed kernel packages with their C(uname -r) strings, the kernel features the
+    other roles of this collection depend on, and whether the host is a container.
+  - Reads files and runs C(rpm -qa); never changes anything.
+  - The running kernel is read from C(/proc/sys/kernel/osrelease), not from C(uname(2)),
+    so that a container reports the kernel interface it is shown.
+author:
+  - tencentos.fleet contributors
+options:
+  gather_subset:
+    description:
+      - Which groups of facts to gather. C(all) gathers every group.
+      - C(python) (the interpreter running the module) is always returned.
+    type: list
+    elements: str
+    choices: [all, release, kernel, features, virtualization]
+    default: [all]
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  facts:
+    support: full
+notes:
+  - Runs on target Python 2.7 and 3.6 to 3.13.
+  - Release rules, kernel flavours and package name mappings are documented in
+    the collection's C(docs/tencentos-facts.md).
+'''
+
+EXAMPLES = r'''
+- name: Learn what TencentOS host this is
+  tencentos.fleet.tencentos_facts:
+
+- name: Only the release and the kernel (skips the feature probes)
+  tencentos.fleet.tencentos_facts:
+    gather_subset: [release, kernel]
+
+- name: Load the vars file of the detected release
+  ansible.builtin.include_vars: "{{ lookup('ansible.builtin.first_found', params) }}"
+  vars:
+    params:
+      files: "{{ ansible_facts.tencentos.release.vars_files }}"
+      paths: [vars]
+
+- name: Act only on TK3 kernels that have the stats isolation switch
+  ansible.builtin.debug:
+    msg: stats isolation is {{ ansible_facts.tencentos.features.stats_isolation }}
+  when: ansible_facts.tencentos.kernel.flavour == 'tk3'
+'''
+
+RETURN = r'''
+ansible_facts:
+  description: Facts to add to ansible_facts.
+  returned: always
+  type: complex
+  contains:
+    tencentos:
+      description: Everything the collection knows about the host.
+      returned: always
+      type: complex
+      contains:
+        release:
+          description: The operating system release.
+          returned: when the release subset is gathered
+          type: complex
+          contains:
+            family:
+              description: C(tlinux), C(tencentos), C(opencloudos), C(centos) or C(other).
+              type: str
+              returned: always
+              sample: tencentos
+            id:
+              description: The raw, lower-cased os-release C(ID).
+              type: str
+              returned: always
+              sample: tencentos
+            distribution:
+              description: Name used in role vars file names (C(TencentOS), C(Tlinux), C(OpenCloudOS), C(CentOS)) or the raw ID.
+              type: str
+              returned: always
+              sample: TencentOS
+            name:
+              description: The release's name.
+              type: str
+              returned: always
+              sample: TencentOS Server
+            version:
+              description: The release version as the release states it.
+              type: str
+              returned: always
+              sample: '3.1'
+            major:
+              description: Major version number.
+              type: int
+              returned: always
+              sample: 3
+            minor:
+              description: Minor version number, null when the version has none.
+              type: int
+              returned: always
+              sample: 1
+            platform_id:
+              description: os-release C(PLATFORM_ID).
+              type: str
+              returned: always
+              sample: platform:el8
+            pretty_name:
+              description: os-release C(PRETTY_NAME).
+              type: str
+              returned: always
+              sample: TencentOS Server 3.1 (Final)
+            el_major:
+              description: The RHEL generation the release is built on, null when it is none.
+              type: int
+              returned: always
+              sample: 8
+            pkg_mgr:
+              description: The package manager to use, C(yum) on EL7 lines and C(dnf) from EL8 on.
+              type: str
+              returned: always
+              sample: dnf
+            source:
+              description: The file that decided the release.
+              type: str
+              returned: always
+              sample: /etc/os-release
+            vars_files:
+              description: Role vars file names to try with C(first_found), most specific first.
+              type: list
+              elements: str
+              returned: always
+              sample: [TencentOS_3.1.yml, TencentOS_3.yml, default.yml]
+        kernel:
+          description: The running kernel and the installed kernel packages.
+          returned: when the kernel subset is gathered
+          type: complex
+          contains:
+            release:
+              description: The running kernel release, as C(uname -r) prints it.
+              type: str
+              returned: always
+              sample: 5.4.119-19-0009.1
+            flavour:
+              description: C(tk3) (4.14), C(tk4) (5.4), C(tl4) (6.6 TencentOS 4), C(opencloudos) or C(stock).
+              type: str
+              returned: always
+              sample: tk4
+            flavour_name:
+              description: Human-readable flavour.
+              type: str
+              returned: always
+              sample: TK4 (TencentOS kernel 5.4)
+            upstream:
+              description: The upstream Linux version.
+              type: str
+              returned: always
+              sample: 5.4.119
+            version:
+              description: Dotted numeric version usable with the C(version) test.
+              type: str
+              returned: always
+              sample: 5.4.119.19.9.1
+            version_key:
+              description: The same as a list of integers.
+              type: list
+              elements: int
+              returned: always
+              sample: [5, 4, 119, 19, 9, 1]
+            arch:
+              description: Machine architecture.
+              type: str
+              returned: always
+              sample: x86_64
+            installed:
+              description: Installed kernel packages, one entry per C(uname -r), oldest first.
+              type: list
+              elements: dict
+              returned: always
+              sample:
+                - uname_r: 4.14.105-19-0013
+                  packages: [kernel-4.14.105-19.0013.tl2.x86_64]
+                  version: 4.14.105
+                  release: 19.0013.tl2
+                  arch: x86_64
+                  running: false
+                  boot_image: true
+        features:
+          description: Kernel features the collection's roles depend on.
+          returned: when the features subset is gathered
+          type: complex
+          contains:
+            stats_isolation:
+              description: >-
+                C(absent) (the kernel has no C(kernel.stats_isolated)), C(off) or C(on).
+              type: str
+              returned: always
+              sample: absent
+            cgroupfs:
+              description: Whether the kernel offers the cgroupfs filesystem (TK4+) and where it is mounted.
+              type: dict
+              returned: always
+              sample: {available: true, mounted_at: null}
+            livepatch_abi:
+              description: C(livepatch) (/sys/kernel/livepatch), C(kpatch) (/sys/kernel/kpatch only) or C(none).
+              type: str
+              returned: always
+              sample: livepatch
+            kpatch_core:
+              description: Whether the kpatch core module's sysfs directory exists.
+              type: bool
+              returned: always
+              sample: true
+            kpatch_cli:
+              description: Path of the C(kpatch) command, null when it is not installed.
+              type: str
+              returned: always
+              sample: /usr/sbin/kpatch
+            cgroup_version:
+              description: C(v1), C(v2), C(hybrid) or C(none).
+              type: str
+              returned: always
+              sample: v2
+        virtualization:
+          description: Whether the host is a container and which namespaces it is in.
+          returned: when the virtualization subset is gathered
+          type: complex
+          contains:
+            container:
+              description: True inside a container.
+              type: bool
+              returned: always
+              sample: false
+            container_type:
+              description: C(podman), C(docker), C(kubernetes), C(lxc), ..., C(unknown), or null on a real host.
+              type: str
+              returned: always
+              sample: null
+            namespaces:
+              description: >-
+                Per namespace (C(pid), C(net), C(user)): C(initial) (whether it is the
+                kernel's first one, where that can be told) and C(differs_from_pid1).
+              type: dict
+              returned: always
+              sample: {pid: {initial: true, differs_from_pid1: false}, net: {differs_from_pid1: false}}
+        python:
+          description: The interpreter that ran the module.
+          returned: always
+          type: dict
+          sample: {version: 3.6.8, executable: /usr/libexec/platform-python}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import SUBSETS, gather_facts
+
+
+def requested_subsets(gather_subset):
+    """Expand the gather_subset option into the list of subsets to gather."""
+    if 'all' in gather_subset:
+        return list(SUBSETS)
+    return [subset for subset in SUBSETS if subset in gather_subset]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gather_subset=dict(type='list', elements='str', default=['all'],
+                               choices=['all'] + list(SUBSETS)),
+        ),
+        supports_check_mode=True,
+    )
+
+    def run(argv):
+        if not module.get_bin_path(argv[0]):
+            return 127, '', '%s not found' % argv[0]
+        return module.run_command(argv)
+
+    def which(name):
+        return module.get_bin_path(name, opt_dirs=['/usr/sbin', '/sbin', '/usr/local/sbin'])
+
+    facts = gather_facts(requested_subsets(module.params['gather_subset']), run=run, which=which)
+    module.exit_json(changed=False, ansible_facts={'tencentos': facts})
+
+
+if __name__ == '__main__':
+    main()

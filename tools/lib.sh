@@ -1,0 +1,49 @@
+# Shared settings of the tools/ scripts; source it, do not run it.
+# shellcheck shell=bash
+
+PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../molecule/resources/scripts/env.sh
+source "$PROJECT_DIR/molecule/resources/scripts/env.sh"
+
+# The oldest supported controller: the last ansible-core that manages Python 2.7 and 3.6 targets.
+ANSIBLE_CORE_OLDEST=2.16.19
+# The newest controller; it needs Python >= 3.12, taken from pyenv when the system has none.
+ANSIBLE_CORE_NEWEST=2.21.5
+# Galaxy is out of reach: containers.podman and ansible.posix come out of this pinned
+# `ansible` community package (only those two folders of its wheel are unpacked).
+COLLECTIONS_BUNDLE=ansible==12.3.0
+BUNDLED_COLLECTIONS="containers/podman ansible/posix"
+
+VENV=$PROJECT_DIR/.venv
+VENV_OLDEST=$PROJECT_DIR/.venv-2.16
+VENV_NEWEST=$PROJECT_DIR/.venv-newest
+COLLECTIONS_DIR=$TENCENTOS_FLEET_WORKDIR/collections
+
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS_DIR
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false
+export ANSIBLE_HOST_KEY_CHECKING=false
+export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-${CI:+1}}
+
+step() { printf '\n=== %s  (%s)\n' "$*" "$(date +%T)"; }
+
+# Print the path of a working interpreter for Python version $1 (e.g. 3.6), or nothing.
+# Looks on PATH, then in pyenv's versions (pyenv shims fail for versions not selected).
+find_python() {
+    local version=$1 candidate
+    for candidate in "$(command -v "python$version" 2>/dev/null)" \
+                     "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/"python$version"; do
+        if [ -n "$candidate" ] && [ -x "$candidate" ] && "$candidate" -c 'import sys' 2>/dev/null; then
+            echo "$candidate"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Target Pythons the modules must run on.
+TARGET_PYTHONS="2.7 3.6 3.7 3.8 3.9 3.10 3.11 3.12 3.13"
+
+# The newest Python >= 3.12 for the newest controller.
+find_newest_controller_python() {
+    find_python 3.13 || find_python 3.12
+}

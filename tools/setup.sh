@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up everything the demo and the tests need, idempotently:
+#   - the machine: Debian packages (podman, rpm, createrepo-c, debootstrap, ...) and our own
+#     podman configuration file (the machine's /etc/containers is left alone);
+#   - .venv (Python 3.11, pinned test tools from requirements-test.txt), .venv-2.16 (the oldest
+#     controller) and .venv-newest (the newest controller, Python >= 3.12);
+#   - the collections the tests use (this one, containers.podman, ansible.posix);
+#   - the simulated fleet's images and the local signed RPM mirror.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+step "machine packages and podman configuration"
+bash "$PROJECT_DIR/molecule/resources/scripts/prepare-machine.sh"
+
+make_venv() {  # make_venv DIR PYTHON PIP-ARGS...
+    local dir=$1 python=$2 stamp
+    shift 2
+    stamp=$(printf '%s\n' "$python" "$@" | cat - "$PROJECT_DIR/requirements-test.txt" | sha256sum | cut -c1-16)
+    if [ -f "$dir/.stamp-$stamp" ]; then
+        return 0
+    fi
+    rm -rf "$dir"
+    "$python" -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check --upgrade pip
+    "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+    touch "$dir/.stamp-$stamp"
+}
+
+step "Python virtual environments"
+make_venv "$VENV" "$(command -v python3)" -r "$PROJECT_DIR/requirements-test.txt"
+make_venv "$VENV_OLDEST" "$(command -v python3)" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2
+newest_python=$(find_newest_controller_python) || newest_python=
+if [ -n "$newest_python" ]; then
+    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2
+else
+    echo "no Python >= 3.12 here: the newest controller is the one in .venv"
+    rm -rf "$VENV_NEWEST" && ln -s "$VENV" "$VENV_NEWEST"
+fi
+for dir in "$VENV" "$VENV_OLDEST" "$VENV_NEWEST"; do
+    printf '%-14s %s\n' "$(basename "$dir")" "$("$dir/bin/ansible" --version | head -1)"
+done
+
+step "collections"
+mkdir -p "$COLLECTIONS_DIR/ansible_collections/tencentos"
+ln -sfn "$PROJECT_DIR" "$COLLECTIONS_DIR/ansible_collections/tencentos/fleet"
+bundle_stamp=$COLLECTIONS_DIR/.bundle-${COLLECTIONS_BUNDLE//[^a-zA-Z0-9.]/_}
+if [ ! -f "$bundle_stamp" ]; then
+    wheel_dir=$(mktemp -d)
+    "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheel_dir" "$COLLECTIONS_BUNDLE"
+    for collection in $BUNDLED_COLLECTIONS; do
+        rm -rf "$COLLECTIONS_DIR/ansible_collections/$collection"
+        "$VENV/bin/python" - "$wheel_dir"/*.whl "$COLLECTIONS_DIR" "ansible_collections/$collection/" <<'PY'
+import sys, zipfile
+wheel, target, prefix = sys.argv[1:]
+with zipfile.ZipFile(wheel) as archive:
+    archive.extractall(target, [name for name in archive.namelist() if name.startswith(prefix)])
+PY
+    done
+    rm -rf "$wheel_dir"
+    touch "$bundle_stamp"
+fi
+"$VENV/bin/ansible-galaxy" collection list 2>/dev/null | grep -E '^(tencentos\.fleet|containers\.podman|ansible\.posix) '
+
+step "simulated fleet images"
+bash "$PROJECT_DIR/molecule/resources/scripts/build-images.sh"
+
+step "local signed RPM mirror"
+bash "$PROJECT_DIR/molecule/resources/scripts/build-repo.sh"
+bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" start

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, sanity on the oldest and newest controller, unit tests on
+# every target Python, the module on every target Python through a real controller, and
+# the molecule scenarios. The machine's own sysctls are checked to be untouched at the end.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+started=$(date +%s)
+bash "$PROJECT_DIR/tools/setup.sh"
+
+guard=$TENCENTOS_FLEET_WORKDIR/sysctl-before-tests
+bash "$PROJECT_DIR/molecule/resources/scripts/sysctl-guard.sh" save "$guard"
+
+cd "$PROJECT_DIR"
+step "yamllint"
+"$VENV/bin/yamllint" --strict .
+step "ansible-lint (profile production)"
+"$VENV/bin/ansible-lint" --offline
+step "ansible-test sanity"
+bash tools/sanity.sh
+step "unit tests"
+bash tools/units.sh
+step "project consistency"
+"$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/project
+step "the module on every target Python, through the oldest and newest controllers"
+pythons=""
+for version in $TARGET_PYTHONS; do
+    python=$(find_python "$version") && pythons="$pythons $version=$python"
+done
+TENCENTOS_FLEET_PYTHONS=$pythons \
+TENCENTOS_FLEET_CONTROLLERS="oldest=$VENV_OLDEST/bin/ansible newest=$VENV_NEWEST/bin/ansible" \
+    "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rs tests/integration
+step "molecule"
+bash tools/molecule.sh
+
+step "the machine's own sysctls are unchanged"
+bash "$PROJECT_DIR/molecule/resources/scripts/sysctl-guard.sh" check "$guard"
+
+echo
+echo "all tests passed in $(( $(date +%s) - started )) s"
