@@ -12,10 +12,7 @@ guard=$TENCENTOS_FLEET_WORKDIR/sysctl-before-tests
 bash "$PROJECT_DIR/molecule/resources/scripts/sysctl-guard.sh" save "$guard"
 
 cd "$PROJECT_DIR"
-step "yamllint"
-"$VENV/bin/yamllint" --strict .
-step "ansible-lint (profile production)"
-"$VENV/bin/ansible-lint" --offline
+bash tools/lint.sh
 step "ansible-test sanity"
 bash tools/sanity.sh
 step "unit tests"

@@ -6,11 +6,13 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-# pytest releases that still run on each Python.
+# pytest releases that still run on each Python. Python 3.6's pip (18.1) does not go back to an
+# older release of a dependency that refuses it, so its dependencies are pinned too.
 pytest_for() {
     case $1 in
         2.7) echo pytest==4.6.11 ;;
-        3.6) echo pytest==7.0.1 ;;
+        3.6) echo pytest==7.0.1 iniconfig==1.1.1 tomli==1.2.3 packaging==21.3 pluggy==1.0.0 py==1.11.0 \
+                  attrs==22.2.0 importlib-metadata==4.8.3 zipp==3.6.0 typing-extensions==4.1.1 pyparsing==3.0.9 ;;
         3.7) echo pytest==7.4.4 ;;
         3.8) echo pytest==8.3.5 ;;
         *) echo pytest==8.4.2 ;;
@@ -28,11 +30,13 @@ ran=() missing=() failed=()
 for version in $TARGET_PYTHONS; do
     python=$(find_python "$version") || { missing+=("$version"); continue; }
     deps=$TENCENTOS_FLEET_WORKDIR/units/py$version
-    pin=$(pytest_for "$version")
-    if [ ! -f "$deps/.installed-$pin" ]; then
+    pins=$(pytest_for "$version")
+    stamp=$deps/.installed-$(echo "$pins" | sha256sum | cut -c1-16)
+    if [ ! -f "$stamp" ]; then
         rm -rf "$deps"
-        "$python" -m pip install -q --disable-pip-version-check --target "$deps" "$pin" >/dev/null
-        touch "$deps/.installed-$pin"
+        # shellcheck disable=SC2086 # one argument per pin
+        "$python" -m pip install -q --disable-pip-version-check --target "$deps" $pins 2>&1 | grep -v 'is ignored' || true
+        touch "$stamp"
     fi
     # Only the ansible package of the controller venv goes on the path, not its other packages.
     ansible_only=$TENCENTOS_FLEET_WORKDIR/units/ansible-for-py$version

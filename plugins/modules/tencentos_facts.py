@@ -20,7 +20,7 @@ description:
   - The running kernel is read from C(/proc/sys/kernel/osrelease), not from C(uname(2)),
     so that a container reports the kernel interface it is shown.
 author:
-  - tencentos.fleet contributors
+  - tencentos.fleet contributors (@tencentos-fleet)
 options:
   gather_subset:
     description:
@@ -32,10 +32,13 @@ options:
     default: [all]
 attributes:
   check_mode:
+    description: Can run in check mode and return the same facts.
     support: full
   diff_mode:
+    description: Changes nothing, so has no diff.
     support: none
   facts:
+    description: Returns facts under C(ansible_facts.tencentos).
     support: full
 notes:
   - Runs on target Python 2.7 and 3.6 to 3.13.

@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Promises the repository makes about itself stay true."""
+
+import glob
+import os
+import re
+
+import yaml
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
+
+
+def read(path):
+    with open(os.path.join(ROOT, path)) as handle:
+        return handle.read()
+
+
+def load(path):
+    return yaml.safe_load(read(path))
+
+
+def test_molecule_platforms_are_the_simulated_fleet():
+    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml')['hosts'])
+    platforms = dict((item['name'], item['image']) for item in load('molecule/default/molecule.yml')['platforms'])
+    assert platforms == fleet
+    assert load('molecule/default/molecule.yml')['verifier']['options']['hosts'].split(',') == list(fleet)
+
+
+def test_molecule_hosts_keep_their_own_user_and_network_namespaces():
+    for platform in load('molecule/default/molecule.yml')['platforms']:
+        options = platform['extra_opts']
+        assert '--uidmap=0:100000:65536' in options and '--gidmap=0:100000:65536' in options, platform['name']
+        assert [opt for opt in options if opt.startswith('--network=slirp4netns')], platform['name']
+        assert not [opt for opt in options if opt in ('--network=host', '--net=host')], platform['name']
+
+
+def test_action_group_lists_every_module():
+    modules = sorted(os.path.basename(path)[:-3] for path in glob.glob(os.path.join(ROOT, 'plugins/modules/*.py'))
+                     if not path.endswith('__init__.py'))
+    assert sorted(load('meta/runtime.yml')['action_groups']['all']) == modules
+
+
+def test_requires_the_oldest_supported_controller():
+    assert load('meta/runtime.yml')['requires_ansible'] == '>=2.16.0'
+
+
+def test_sanity_ignore_files_stay_empty():
+    files = glob.glob(os.path.join(ROOT, 'tests/sanity/ignore-*.txt'))
+    assert files
+    for path in files:
+        assert os.path.getsize(path) == 0, path
+
+
+def test_ci_runs_the_test_command_the_readme_gives():
+    readme = read('README.md')
+    commands = re.findall(r'^\s*(make \w+)\s*$', readme, re.MULTILINE)
+    assert commands[:2] == ['make demo', 'make test']
+    assert re.search(r'^make test$', read('.ci/run'), re.MULTILINE)
+
+
+def test_readme_layout_names_every_top_level_entry():
+    layout = read('README.md').split('## Layout', 1)[1]
+    tracked = set(entry for entry in os.listdir(ROOT) if not entry.startswith('.') or entry == '.ci')
+    tracked -= set(['COPYING', 'README.md'])
+    for entry in sorted(tracked):
+        if entry.startswith('.venv') or entry in ('.ansible', '.cache', '.pytest_cache'):
+            continue
+        assert entry in layout, entry
