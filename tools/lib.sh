@@ -1,5 +1,6 @@
 # Shared settings of the tools/ scripts; source it, do not run it.
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables below are used by the scripts that source this file
 
 PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=../molecule/resources/scripts/env.sh
@@ -21,7 +22,10 @@ COLLECTIONS_DIR=$TENCENTOS_FLEET_WORKDIR/collections
 
 export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS_DIR
 export ANSIBLE_HOST_KEY_CHECKING=false
-export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-${CI:+1}}
+if [ -n "${CI:-}" ]; then
+    # CI logs are plain text: no colour codes from ansible, molecule or pytest.
+    export ANSIBLE_NOCOLOR=1 NO_COLOR=1 PY_COLORS=0
+fi
 
 step() { printf '\n=== %s  (%s)\n' "$*" "$(date +%T)"; }
 

@@ -9,9 +9,9 @@ source "$(dirname "$0")/lib.sh"
 # host out of reach here; give it our stand-in under the name of its cached copy.
 offer_pip_bootstrap() {  # offer_pip_bootstrap VENV
     local version
-    for version in $(grep -ho "pip='[0-9.]*'" "$1"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py \
-                     | grep -o "[0-9.]*[0-9]" | sort -u); do
-        mkdir -p ~/.ansible/test/cache
+    mkdir -p ~/.ansible/test/cache
+    grep -ho "pip='[0-9.]*'" "$1"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py \
+        | grep -o "[0-9.]*[0-9]" | sort -u | while read -r version; do
         cp "$PROJECT_DIR/tools/get_pip_offline.py" ~/.ansible/test/cache/get_pip_"${version//./_}".py
     done
 }

@@ -29,6 +29,10 @@ TENCENTOS_FLEET_CONTROLLERS="oldest=$VENV_OLDEST/bin/ansible newest=$VENV_NEWEST
     "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rs tests/integration
 step "molecule"
 bash tools/molecule.sh
+step "the simulated fleet checks itself (kernel interface, namespaces, mirror, reboot)"
+bash molecule/resources/scripts/fleet.sh up
+bash molecule/resources/scripts/verify-fleet.sh
+bash molecule/resources/scripts/fleet.sh down
 
 step "the machine's own sysctls are unchanged"
 bash "$PROJECT_DIR/molecule/resources/scripts/sysctl-guard.sh" check "$guard"

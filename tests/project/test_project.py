@@ -21,7 +21,7 @@ def load(path):
 
 
 def test_molecule_platforms_are_the_simulated_fleet():
-    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml')['hosts'])
+    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml'))
     platforms = dict((item['name'], item['image']) for item in load('molecule/default/molecule.yml')['platforms'])
     assert platforms == fleet
     assert load('molecule/default/molecule.yml')['verifier']['options']['hosts'].split(',') == list(fleet)

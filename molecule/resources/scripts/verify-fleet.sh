@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Checks that the running demo fleet presents what fleet.yml and releases/*/kernel.conf say, and
+# that doing sysctl work inside the hosts leaves the machine alone:
+#   - /proc/sys/kernel/osrelease, a boot_id of its own, kernel.stats_isolated, cgroupfs in
+#     /proc/filesystems, /sys/kernel/livepatch and /sys/kernel/kpatch, /etc/os-release VERSION_ID
+#   - net.core.somaxconn is writable inside (own network namespace) and unchanged on the machine;
+#     a global key (vm.swappiness) cannot be written
+#   - the mirror answers at $REPO_URL_GUEST (when serve-repo.sh runs)
+#   - a restart is a reboot: new boot_id, the simulation presented again
+#   - the machine's sysctls are unchanged afterwards (sysctl-guard.sh)
+# Needs `fleet.sh up`. Ends with "N passed, N failed"; exit 1 on any failure.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root; need_podman_conf
+
+passed=0 failed=0
+result() { # result OK|FAIL HOST TEXT
+  if [ "$1" = ok ]; then passed=$((passed + 1)); echo "  ok    $2: $3"
+  else failed=$((failed + 1)); echo "  FAIL  $2: $3"; fi
+}
+expect() { # expect HOST TEXT COMMAND...
+  local host=$1 text=$2; shift 2
+  if "$@" >/dev/null 2>&1; then result ok "$host" "$text"; else result FAIL "$host" "$text"; fi
+}
+
+guard=$(mktemp)
+trap 'rm -f "$guard"' EXIT
+"$RESOURCES/scripts/sysctl-guard.sh" save "$guard" >/dev/null
+machine_boot_id=$(cat /proc/sys/kernel/random/boot_id)
+machine_somaxconn=$(cat /proc/sys/net/core/somaxconn)
+mirror_up=no
+"$RESOURCES/scripts/serve-repo.sh" status >/dev/null 2>&1 && mirror_up=yes
+
+# Runs inside a host: prints "ok|FAIL <check>" lines. Expected values come in the environment.
+# shellcheck disable=SC2016
+inside='
+check() { if eval "$2" >/dev/null 2>&1; then echo "ok $1"; else echo "FAIL $1"; fi; }
+check "osrelease is $KERNEL" "[ \"\$(cat /proc/sys/kernel/osrelease)\" = \"$KERNEL\" ]"
+check "boot_id is not the machine'"'"'s" "[ \"\$(cat /proc/sys/kernel/random/boot_id)\" != \"$MACHINE_BOOT_ID\" ]"
+case $STATS in
+  absent) check "kernel.stats_isolated absent" "! sysctl kernel.stats_isolated" ;;
+  *) check "kernel.stats_isolated = $STATS" "[ \"\$(sysctl -n kernel.stats_isolated)\" = \"$STATS\" ]" ;;
+esac
+case $CGROUPFS in
+  yes) check "cgroupfs in /proc/filesystems" "grep -qw cgroupfs /proc/filesystems" ;;
+  *) check "no cgroupfs in /proc/filesystems" "! grep -qw cgroupfs /proc/filesystems" ;;
+esac
+case $LIVEPATCH in livepatch|both) lp=yes ;; *) lp=no ;; esac
+case $LIVEPATCH in kpatch|both) kp=yes ;; *) kp=no ;; esac
+check "/sys/kernel/livepatch present=$lp" "[ -d /sys/kernel/livepatch ] && [ $lp = yes ] || { [ ! -e /sys/kernel/livepatch ] && [ $lp = no ]; }"
+check "/sys/kernel/kpatch present=$kp" "[ -d /sys/kernel/kpatch ] && [ $kp = yes ] || { [ ! -e /sys/kernel/kpatch ] && [ $kp = no ]; }"
+check "real /sys/kernel entries still there" "[ -e /sys/kernel/mm ] && cat /sys/kernel/address_bits"
+check "os-release VERSION_ID=$VERSION" "( . /etc/os-release; [ \"\$VERSION_ID\" = \"$VERSION\" ] )"
+old=$(sysctl -n net.core.somaxconn)
+check "net.core.somaxconn writable in its own netns" "sysctl -w net.core.somaxconn=1234 && [ \"\$(sysctl -n net.core.somaxconn)\" = 1234 ]"
+sysctl -qw net.core.somaxconn="$old" || true
+check "global vm.swappiness not writable" "! sysctl -w vm.swappiness=1"
+if [ "$MIRROR_UP" = yes ]; then
+  check "mirror answers at $MIRROR_URL" "python3 -c \"import urllib.request; urllib.request.urlopen(\\\"$MIRROR_URL\\\", timeout=5)\""
+fi
+'
+
+while IFS='|' read -r name release version kernel repos; do
+  c=tencentos-fleet-$name
+  if [ "$(podman container inspect --format '{{.State.Status}}' "$c" 2>/dev/null)" != running ]; then
+    result FAIL "$name" "container $c is not running (fleet.sh up)"; continue
+  fi
+  stats_isolated=absent cgroupfs=no livepatch=none
+  # shellcheck source=/dev/null
+  . <(grep -E '^(stats_isolated|cgroupfs|livepatch)=' "$RESOURCES/releases/$release/kernel.conf")
+  while read -r status text; do
+    result "$status" "$name" "$text"
+  done < <(podman exec -e KERNEL="$kernel" -e MACHINE_BOOT_ID="$machine_boot_id" -e STATS="$stats_isolated" \
+      -e CGROUPFS="$cgroupfs" -e LIVEPATCH="$livepatch" -e VERSION="$version" -e MIRROR_UP="$mirror_up" \
+      -e MIRROR_URL="$REPO_URL_GUEST/${repos%% *}/repodata/repomd.xml" "$c" sh -c "$inside")
+  expect "$name" "machine's net.core.somaxconn still $machine_somaxconn" \
+    test "$(cat /proc/sys/net/core/somaxconn)" = "$machine_somaxconn"
+done < <(yaml_table --sep '|' "$RESOURCES/fleet.yml" name release version kernel_release mirror_repos)
+
+# A restart is a reboot of the simulated kernel.
+first=$(yaml_table "$RESOURCES/fleet.yml" name | head -n1)
+c=tencentos-fleet-$first
+if [ "$(podman container inspect --format '{{.State.Status}}' "$c" 2>/dev/null)" = running ]; then
+  before=$(podman exec "$c" cat /proc/sys/kernel/random/boot_id)
+  t=$(now)
+  podman restart -t 5 "$c" >/dev/null
+  for _ in $(seq 1 100); do podman exec "$c" test -f /run/tencentos-sim/booted 2>/dev/null && break; sleep 0.2; done
+  after=$(podman exec "$c" cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo none)
+  expect "$first" "restart gives a new boot_id ($(since "$t"))" test "$before" != "$after" -a "$after" != none
+  expect "$first" "restart presents the simulated kernel again" \
+    test "$(podman exec "$c" cat /proc/sys/kernel/osrelease)" = "$(yaml_table "$RESOURCES/fleet.yml" kernel_release | head -n1)"
+fi
+
+if "$RESOURCES/scripts/sysctl-guard.sh" check "$guard"; then result ok machine "sysctls unchanged"
+else result FAIL machine "sysctls changed (listed above)"; fi
+
+echo "verify-fleet: $passed passed, $failed failed"
+[ "$failed" = 0 ]
