@@ -10,5 +10,9 @@ tools/sanity.sh puts it where ansible-test looks for its cached copy.
 import subprocess
 import sys
 
+# Options of get-pip.py itself, which "pip install" does not know: they only say which of pip,
+# setuptools and wheel to leave out, and the requested packages already say what to install.
+GET_PIP_ONLY = ('--no-setuptools', '--no-wheel', '--no-pip')
+
 subprocess.check_call([sys.executable, '-m', 'ensurepip', '--default-pip'])
-subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + sys.argv[1:])
+subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY])

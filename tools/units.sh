@@ -43,7 +43,8 @@ for version in $TARGET_PYTHONS; do
     mkdir -p "$ansible_only"
     ln -sfn "$(ansible_lib_for "$version")/ansible" "$ansible_only/ansible"
     step "unit tests on Python $version ($python)"
-    if (cd "$PROJECT_DIR" && PYTHONDONTWRITEBYTECODE=1 \
+    # PYTEST_DISABLE_PLUGIN_AUTOLOAD: an interpreter may carry pytest plugins of its own (pyenv).
+    if (cd "$PROJECT_DIR" && PYTHONDONTWRITEBYTECODE=1 PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
         PYTHONPATH="$deps:$COLLECTIONS_DIR:$ansible_only" \
         "$python" -m pytest -p no:cacheprovider -q tests/unit); then
         ran+=("$version")
