@@ -6,6 +6,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 started=$(date +%s)
+# Leave the local mirror as it was found: stop it at the end unless it was already serving.
+if ! bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" status >/dev/null 2>&1; then
+    trap 'bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" stop' EXIT
+fi
 bash "$PROJECT_DIR/tools/setup.sh"
 
 guard=$TENCENTOS_FLEET_WORKDIR/sysctl-before-tests
