@@ -27,8 +27,20 @@ def test_molecule_platforms_are_the_simulated_fleet():
     assert load('molecule/default/molecule.yml')['verifier']['options']['hosts'].split(',') == list(fleet)
 
 
+def scenario_platforms():
+    for path in sorted(glob.glob(os.path.join(ROOT, 'molecule/*/molecule.yml'))):
+        for platform in yaml.safe_load(open(path))['platforms']:
+            yield platform
+
+
+def test_every_scenario_runs_hosts_of_the_simulated_fleet():
+    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml'))
+    for platform in scenario_platforms():
+        assert fleet.get(platform['name']) == platform['image'], platform['name']
+
+
 def test_molecule_hosts_keep_their_own_user_and_network_namespaces():
-    for platform in load('molecule/default/molecule.yml')['platforms']:
+    for platform in scenario_platforms():
         options = platform['extra_opts']
         assert '--uidmap=0:100000:65536' in options and '--gidmap=0:100000:65536' in options, platform['name']
         assert [opt for opt in options if opt.startswith('--network=slirp4netns')], platform['name']

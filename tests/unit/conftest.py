@@ -1,19 +1,24 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Let Python 2.7 import the collection as ``ansible_collections.tencentos.fleet``.
+"""Shared test machinery.
 
-Python 3 finds the collection's packages as namespace packages (no ``__init__.py``).
-Python 2 has none, so each level of the dotted name is registered as a package whose
-``__path__`` lists the matching folder on ``sys.path``, as ansible-core's collection loader
-does for modules it ships to a target.
+- Python 2.7 imports the collection as ``ansible_collections.tencentos.fleet``. Python 3 finds
+  the collection's packages as namespace packages (no ``__init__.py``); Python 2 has none, so
+  each level of the dotted name is registered as a package whose ``__path__`` lists the
+  matching folder on ``sys.path``, as ansible-core's collection loader does on a target.
+- ``run_module`` runs a module's main() in-process and returns what it exited with.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import json
 import os
 import sys
 import types
+
+import pytest
 
 
 def _register_namespace_packages():
@@ -35,3 +40,59 @@ def _register_namespace_packages():
 
 if sys.version_info[0] == 2:
     _register_namespace_packages()
+
+
+# ---------------------------------------------------------------------------
+# Running a module's main() in-process
+# ---------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def module_args(args):
+    """Hand ``args`` to the next AnsibleModule, on every supported ansible-core."""
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+    try:
+        from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
+    except ImportError:
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    saved = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = saved
+
+
+class ModuleExit(Exception):
+    """Raised in place of exit_json / fail_json; ``failed`` tells which."""
+
+    def __init__(self, failed, result):
+        super(ModuleExit, self).__init__(result)
+        self.failed = failed
+        self.result = result
+
+
+@pytest.fixture
+def run_module(monkeypatch):
+    """run_module(module, args) -> (failed, result) of the module's main()."""
+    from ansible.module_utils import basic
+
+    def exit_json(_module, **kwargs):
+        raise ModuleExit(False, kwargs)
+
+    def fail_json(_module, **kwargs):
+        raise ModuleExit(True, kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+    def run(module, args):
+        with module_args(args):
+            with pytest.raises(ModuleExit) as exited:
+                module.main()
+        return exited.value.failed, exited.value.result
+    return run

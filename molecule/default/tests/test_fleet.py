@@ -82,6 +82,16 @@ def test_report_tells_stats_isolation_as_the_kernel_shows_it(host, row):
         assert row['stats_isolation'] == ('off' if switch.content_string.strip() == '0' else 'on')
 
 
+def test_report_counts_the_isolated_containers_of_a_tk3_node(host, row):
+    if row['stats_isolation'] == 'absent':
+        assert not row['stats_isolation_summary'].startswith(('on', 'off'))
+        return
+    # Non-root cgroups carrying the memory controller's flag file: one per container.
+    flags = host.check_output('find /sys/fs/cgroup/memory -mindepth 2 -name memory.stats_isolated').split()
+    assert row['stats_isolation_summary'].startswith(row['stats_isolation'] + ' (')
+    assert row['stats_isolation_summary'].endswith('/%d containers isolated)' % len(flags))
+
+
 def test_report_tells_the_livepatch_abi_the_kernel_offers(host, row):
     if host.file('/sys/kernel/livepatch').is_directory:
         assert row['livepatch_abi'] == 'livepatch'
