@@ -36,6 +36,16 @@ bash tools/molecule.sh
 step "the simulated fleet checks itself (kernel interface, namespaces, mirror, reboot)"
 bash molecule/resources/scripts/fleet.sh up
 bash molecule/resources/scripts/verify-fleet.sh
+step "the role-free stats isolation playbook audits the simulated fleet"
+inventory=$TENCENTOS_FLEET_WORKDIR/inventory.yml
+"$VENV/bin/ansible-playbook" -i "$inventory" playbooks/stats_isolation.yml -e stats_isolation_expect=off
+# tos24's switch is off, so an audit for "on" must fail there, and say why.
+if "$VENV/bin/ansible-playbook" -i "$inventory" playbooks/stats_isolation.yml -e stats_isolation_expect=on \
+        > "$TENCENTOS_FLEET_WORKDIR/audit-on.log" 2>&1; then
+    echo "the audit for stats isolation 'on' passed on a node whose switch is off"; exit 1
+fi
+grep -q 'stats isolation is not on as expected: host switch kernel.stats_isolated is off' "$TENCENTOS_FLEET_WORKDIR/audit-on.log"
+echo "the audit for 'on' failed on the TK3 node, as it must"
 bash molecule/resources/scripts/fleet.sh down
 
 step "the machine's own sysctls are unchanged"

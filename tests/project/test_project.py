@@ -28,9 +28,10 @@ def test_molecule_platforms_are_the_simulated_fleet():
 
 
 def scenario_platforms():
+    platforms = []
     for path in sorted(glob.glob(os.path.join(ROOT, 'molecule/*/molecule.yml'))):
-        for platform in yaml.safe_load(open(path))['platforms']:
-            yield platform
+        platforms.extend(load(os.path.relpath(path, ROOT))['platforms'])
+    return platforms
 
 
 def test_every_scenario_runs_hosts_of_the_simulated_fleet():

@@ -163,6 +163,13 @@ def inside_app(node):
     return node
 
 
+def test_query_and_the_host_switch_never_open_the_container_switch(node, monkeypatch, run_module):
+    kernel = KernelStandIn(node, monkeypatch)
+    assert run_module(stats_isolation, {})[0] is False
+    assert run_module(stats_isolation, {'state': 'enabled', 'expect': 'on'})[0] is False
+    assert kernel.writes == []
+
+
 def test_container_opt_out_writes_the_switch_and_confirms(inside_app, monkeypatch, run_module):
     kernel = KernelStandIn(inside_app, monkeypatch)
     failed, result = run_module(stats_isolation, {'container_state': 'disabled'})
