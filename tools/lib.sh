@@ -18,9 +18,23 @@ BUNDLED_COLLECTIONS="containers/podman ansible/posix"
 VENV=$PROJECT_DIR/.venv
 VENV_OLDEST=$PROJECT_DIR/.venv-2.16
 VENV_NEWEST=$PROJECT_DIR/.venv-newest
-COLLECTIONS_DIR=$TENCENTOS_FLEET_WORKDIR/collections
+# The collections the tools see: this checkout (a link) and the bundled ones. It is also
+# ANSIBLE_HOME's collection directory, where ansible-lint and molecule would install a copy of this
+# collection: finding a link to the checkout there, they leave it alone.
+ANSIBLE_HOME=$PROJECT_DIR/.ansible
+COLLECTIONS_DIR=$ANSIBLE_HOME/collections
 
-export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS_DIR
+export ANSIBLE_HOME ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS_DIR
+
+# Make tencentos.fleet in COLLECTIONS_DIR a link to this checkout (replacing any installed copy).
+link_this_collection() {
+    local link=$COLLECTIONS_DIR/ansible_collections/tencentos/fleet
+    if [ "$(readlink "$link" 2>/dev/null)" != "$PROJECT_DIR" ]; then
+        rm -rf "$link"
+        mkdir -p "$(dirname "$link")"
+        ln -s "$PROJECT_DIR" "$link"
+    fi
+}
 export ANSIBLE_HOST_KEY_CHECKING=false
 if [ -n "${CI:-}" ]; then
     # CI logs are plain text: no colour codes from ansible, molecule or pytest.

@@ -11,5 +11,6 @@ cd "$PROJECT_DIR"
 for scenario in molecule/*/molecule.yml; do
     name=$(basename "$(dirname "$scenario")")
     step "molecule scenario $name"
+    link_this_collection
     PATH="$VENV/bin:$PATH" molecule test -s "$name" "$@"
 done

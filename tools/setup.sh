@@ -41,8 +41,7 @@ for dir in "$VENV" "$VENV_OLDEST" "$VENV_NEWEST"; do
 done
 
 step "collections"
-mkdir -p "$COLLECTIONS_DIR/ansible_collections/tencentos"
-ln -sfn "$PROJECT_DIR" "$COLLECTIONS_DIR/ansible_collections/tencentos/fleet"
+link_this_collection
 bundle_stamp=$COLLECTIONS_DIR/.bundle-${COLLECTIONS_BUNDLE//[^a-zA-Z0-9.]/_}
 if [ ! -f "$bundle_stamp" ]; then
     wheel_dir=$(mktemp -d)

@@ -80,3 +80,36 @@ def test_readme_layout_names_every_top_level_entry():
         if entry.startswith('.venv') or entry in ('.ansible', '.cache', '.pytest_cache'):
             continue
         assert entry in layout, entry
+
+
+def roles():
+    return sorted(os.path.basename(os.path.dirname(os.path.dirname(path)))
+                  for path in glob.glob(os.path.join(ROOT, 'roles/*/meta/argument_specs.yml')))
+
+
+def test_there_are_roles_to_check():
+    assert 'repos' in roles()
+
+
+def test_role_defaults_argument_specs_and_readme_agree():
+    for role in roles():
+        options = load('roles/%s/meta/argument_specs.yml' % role)['argument_specs']['main']['options']
+        defaults = load('roles/%s/defaults/main.yml' % role)
+        readme = read('roles/%s/README.md' % role)
+        assert sorted(options) == sorted(defaults), role
+        for name, spec in options.items():
+            assert name.startswith('tencentos_%s_' % role), name
+            assert spec['default'] == defaults[name], name
+            assert spec.get('description'), name
+            assert '| `%s` |' % name in readme, '%s missing from the README of %s' % (name, role)
+        documented = re.findall(r'^\| `(tencentos_%s_\w+)` \|' % role, readme, re.MULTILINE)
+        assert sorted(documented) == sorted(options), role
+
+
+def test_every_public_default_has_a_comment():
+    for role in roles():
+        lines = read('roles/%s/defaults/main.yml' % role).splitlines()
+        for index, line in enumerate(lines):
+            if re.match(r'^tencentos_\w+:', line):
+                previous = lines[index - 1]
+                assert previous.startswith('#') or re.match(r'^tencentos_\w+:', previous), line
