@@ -626,10 +626,85 @@ def gather_virtualization(root='/'):
 
 
 # ---------------------------------------------------------------------------
+# Package repositories (facts sheet section 3)
+# ---------------------------------------------------------------------------
+
+REPO_DIR = '/etc/yum.repos.d'
+# Where the package manager's [main] section says whether packages are GPG-checked by default.
+MAIN_CONFIGS = ('/etc/dnf/dnf.conf', '/etc/yum.conf')
+MANAGED_REPO_FILE = '/etc/yum.repos.d/tencentos-fleet.repo'
+
+
+def parse_ini(text):
+    """Parse yum/dnf ini text into {section: {key: value}} (keys lower-cased, last value wins)."""
+    sections = {}
+    current = None
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            current = sections.setdefault(line[1:-1].strip(), {})
+        elif current is not None and '=' in line:
+            key, value = line.split('=', 1)
+            current[key.strip().lower()] = value.strip()
+    return sections
+
+
+def _truthy(value):
+    return str(value).strip().lower() in ('1', 'yes', 'true', 'on')
+
+
+def _url_host(url):
+    match = re.match(r'^[a-z0-9+.-]+://([^/]+)', url or '', re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def gather_repos(root='/'):
+    """Summarise the enabled repositories: where they come from and whether GPG checks them.
+
+    Returns the managed file (the repos role's) if present, the hosts of the enabled repositories'
+    first base URLs, and whether every enabled repository checks package signatures (a repository
+    without gpgcheck inherits the package manager's [main] setting).
+    """
+    default_gpgcheck = False
+    for path in MAIN_CONFIGS:
+        main = parse_ini(read_text(root, path)).get('main', {})
+        if 'gpgcheck' in main:
+            default_gpgcheck = _truthy(main['gpgcheck'])
+            break
+    enabled = []
+    directory = host_path(root, REPO_DIR)
+    names = sorted(name for name in (os.listdir(directory) if os.path.isdir(directory) else [])
+                   if name.endswith('.repo'))
+    for name in names:
+        for repo_id, repo in sorted(parse_ini(read_text(root, REPO_DIR + '/' + name)).items()):
+            if not _truthy(repo.get('enabled', '1')):
+                continue
+            urls = (repo.get('baseurl') or repo.get('mirrorlist') or '').split()
+            enabled.append({
+                'id': repo_id,
+                'file': REPO_DIR + '/' + name,
+                'host': _url_host(urls[0]) if urls else None,
+                'gpgcheck': _truthy(repo['gpgcheck']) if 'gpgcheck' in repo else default_gpgcheck,
+            })
+    hosts = []
+    for repo in enabled:
+        if repo['host'] and repo['host'] not in hosts:
+            hosts.append(repo['host'])
+    return {
+        'managed_file': MANAGED_REPO_FILE if os.path.exists(host_path(root, MANAGED_REPO_FILE)) else None,
+        'enabled': enabled,
+        'hosts': hosts,
+        'gpgcheck': bool(enabled) and all(repo['gpgcheck'] for repo in enabled),
+    }
+
+
+# ---------------------------------------------------------------------------
 # Everything at once
 # ---------------------------------------------------------------------------
 
-SUBSETS = ('release', 'kernel', 'features', 'virtualization')
+SUBSETS = ('release', 'kernel', 'features', 'virtualization', 'repos')
 
 
 def gather_facts(subsets=SUBSETS, root='/', run=None, which=None):
@@ -648,6 +723,8 @@ def gather_facts(subsets=SUBSETS, root='/', run=None, which=None):
         facts['features'] = gather_features(root, which)
     if 'virtualization' in subsets:
         facts['virtualization'] = gather_virtualization(root)
+    if 'repos' in subsets:
+        facts['repos'] = gather_repos(root)
     facts['python'] = {
         'version': '.'.join(str(part) for part in sys.version_info[:3]),
         'executable': sys.executable,

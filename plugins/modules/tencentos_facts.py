@@ -28,7 +28,7 @@ options:
       - C(python) (the interpreter running the module) is always returned.
     type: list
     elements: str
-    choices: [all, release, kernel, features, virtualization]
+    choices: [all, release, kernel, features, virtualization, repos]
     default: [all]
 attributes:
   check_mode:
@@ -261,6 +261,33 @@ ansible_facts:
               type: dict
               returned: always
               sample: {pid: {initial: true, differs_from_pid1: false}, net: {differs_from_pid1: false}}
+        repos:
+          description: The enabled YUM/DNF repositories, summarised.
+          returned: when the repos subset is gathered
+          type: complex
+          contains:
+            managed_file:
+              description: The file of the C(tencentos.fleet.repos) role, null when the host has none.
+              type: str
+              returned: always
+              sample: /etc/yum.repos.d/tencentos-fleet.repo
+            enabled:
+              description: Every enabled repository with its file, the host of its first URL and whether GPG checks it.
+              type: list
+              elements: dict
+              returned: always
+              sample: [{id: tencentos-baseos, file: /etc/yum.repos.d/tencentos-fleet.repo, host: mirrors.tencentyun.com, gpgcheck: true}]
+            hosts:
+              description: The hosts the enabled repositories come from, in order.
+              type: list
+              elements: str
+              returned: always
+              sample: [mirrors.tencentyun.com]
+            gpgcheck:
+              description: True when every enabled repository checks package signatures (false when there is none).
+              type: bool
+              returned: always
+              sample: true
         python:
           description: The interpreter that ran the module.
           returned: always

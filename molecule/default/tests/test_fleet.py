@@ -92,6 +92,14 @@ def test_report_counts_the_isolated_containers_of_a_tk3_node(host, row):
     assert row['stats_isolation_summary'].endswith('/%d containers isolated)' % len(flags))
 
 
+def test_report_names_where_packages_come_from(host, row):
+    repo_files = host.check_output('find /etc/yum.repos.d -name "*.repo"').split()
+    if not repo_files:
+        assert row['repos'] == 'none' and row['repos_managed'] is False
+    else:
+        assert row['repos'].endswith((' gpg=on', ' gpg=OFF'))
+
+
 def test_report_tells_the_livepatch_abi_the_kernel_offers(host, row):
     if host.file('/sys/kernel/livepatch').is_directory:
         assert row['livepatch_abi'] == 'livepatch'

@@ -14,7 +14,7 @@ def test_all_facts_by_default_and_nothing_changed(run_module):
     failed, outcome = run_module(tencentos_facts, {})
     assert not failed
     assert outcome['changed'] is False
-    assert sorted(outcome['ansible_facts']['tencentos']) == ['features', 'kernel', 'python', 'release', 'virtualization']
+    assert sorted(outcome['ansible_facts']['tencentos']) == ['features', 'kernel', 'python', 'release', 'repos', 'virtualization']
 
 
 def test_check_mode_is_supported(run_module):
@@ -35,8 +35,8 @@ def test_unknown_subset_is_refused_with_the_allowed_values(run_module):
 
 
 @pytest.mark.parametrize('subsets, expected', [
-    (['all'], ['release', 'kernel', 'features', 'virtualization']),
-    (['all', 'kernel'], ['release', 'kernel', 'features', 'virtualization']),
+    (['all'], ['release', 'kernel', 'features', 'virtualization', 'repos']),
+    (['all', 'kernel'], ['release', 'kernel', 'features', 'virtualization', 'repos']),
     (['virtualization', 'release'], ['release', 'virtualization']),
 ])
 def test_requested_subsets(subsets, expected):
