@@ -13,8 +13,13 @@ bash "$PROJECT_DIR/molecule/resources/scripts/fleet.sh" up
 
 step "site playbook"
 report_dir=$TENCENTOS_FLEET_WORKDIR/report
+# The repositories come from the local signed mirror, which holds these repositories of each release.
 "$VENV/bin/ansible-playbook" -i "$TENCENTOS_FLEET_WORKDIR/inventory.yml" "$PROJECT_DIR/playbooks/site.yml" \
-    -e "tencentos_fleet_report_dir=$report_dir"
+    -e "tencentos_fleet_report_dir=$report_dir" \
+    -e tencentos_fleet_configure_repos=true \
+    -e "tencentos_repos_mirror=$REPO_URL_GUEST" \
+    -e "tencentos_repos_gpg_key_url=$REPO_URL_GUEST/RPM-GPG-KEY-tencentos-fleet-test" \
+    -e '{"tencentos_repos_sections": ["tlinux", "tencentos-baseos", "tencentos-tencentos", "opencloudos-baseos", "tencentos-kernel"]}'
 
 echo
 echo "SIMULATION: these hosts are containers that imitate TencentOS userland and kernel"
