@@ -20,7 +20,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    filesystem_available,
+    cgroupfs_state,
     host_path,
     parse_kernel_release,
     parse_mounts,
@@ -142,8 +142,6 @@ def query(root='/', cgroups=None, pids=None):
     """
     supported, host_switch, reason = support(root)
     release = (read_text(root, '/proc/sys/kernel/osrelease') or '').strip()
-    mounts = parse_mounts(read_text(root, '/proc/mounts'))
-    cgroupfs_mounts = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroupfs']
     selected = []
     missing_pids = []
     for pid in pids or []:
@@ -163,10 +161,7 @@ def query(root='/', cgroups=None, pids=None):
         'reason': reason,
         'host_switch': host_switch,
         'kernel': {'release': release, 'flavour': parse_kernel_release(release)['flavour']},
-        'cgroupfs': {
-            'available': filesystem_available(read_text(root, '/proc/filesystems'), 'cgroupfs'),
-            'mounted_at': cgroupfs_mounts[0] if cgroupfs_mounts else None,
-        },
+        'cgroupfs': cgroupfs_state(root, parse_mounts(read_text(root, '/proc/mounts'))),
         'containers': [container_report(root, cgroup, host_switch) for cgroup in selected],
         'missing_pids': missing_pids,
     }

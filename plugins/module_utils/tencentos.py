@@ -538,19 +538,24 @@ def livepatch_abi(root='/'):
     return 'none'
 
 
+def cgroupfs_state(root, mounts):
+    """Whether the kernel offers TK4's cgroupfs filesystem (section 5) and where it is mounted."""
+    mounted = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroupfs']
+    return {
+        'available': filesystem_available(read_text(root, '/proc/filesystems'), 'cgroupfs'),
+        'mounted_at': mounted[0] if mounted else None,
+    }
+
+
 def gather_features(root='/', which=None):
     """Report stats isolation, cgroupfs, hot-patch ABI, kpatch CLI and cgroup version.
 
     ``which`` finds an executable by name (returns a path or None).
     """
     mounts = parse_mounts(read_text(root, '/proc/mounts'))
-    cgroupfs_mounts = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroupfs']
     return {
         'stats_isolation': stats_isolation_state(read_text(root, '/proc/sys/kernel/stats_isolated')),
-        'cgroupfs': {
-            'available': filesystem_available(read_text(root, '/proc/filesystems'), 'cgroupfs'),
-            'mounted_at': cgroupfs_mounts[0] if cgroupfs_mounts else None,
-        },
+        'cgroupfs': cgroupfs_state(root, mounts),
         'livepatch_abi': livepatch_abi(root),
         'kpatch_core': os.path.isdir(host_path(root, '/sys/kernel/kpatch')),
         'kpatch_cli': which('kpatch') if which else None,

@@ -141,14 +141,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import repo_files
-
-
-def read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return None
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import read_text
 
 
 def probe_repomd(repos, variables, timeout):
@@ -258,7 +251,7 @@ def main():
                 module.fail_json(msg='%s could not download the metadata of %s, nothing was changed: %s'
                                  % (manager, ', '.join(enabled_ids), message), **result)
 
-    before = read(path)
+    before = read_text('/', path)
     to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
     result['changed'] = before != content or bool(to_move)
     if module._diff:
