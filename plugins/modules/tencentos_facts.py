@@ -203,6 +203,14 @@ ansible_facts:
                   arch: x86_64
                   running: false
                   boot_image: true
+            boot:
+              description:
+                - The boot loader's view (see M(tencentos.fleet.kernel_boot)) - C(style) (C(bls), C(legacy)
+                  or C(none)), the C(default) kernel, the C(next) kernel booted once (or null), and
+                  C(reboot_pending), true when a one-time boot is set or the default is not the running kernel.
+              type: dict
+              returned: always
+              sample: {style: bls, default: 5.4.119-19-0010.1, next: null, reboot_pending: false}
         features:
           description: Kernel features the collection's roles depend on.
           returned: when the features subset is gathered
@@ -297,6 +305,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import SUBSETS, gather_facts
 
 
@@ -325,6 +334,8 @@ def main():
         return module.get_bin_path(name, opt_dirs=['/usr/sbin', '/sbin', '/usr/local/sbin'])
 
     facts = gather_facts(requested_subsets(module.params['gather_subset']), run=run, which=which)
+    if 'kernel' in facts:
+        facts['kernel']['boot'] = boot_loader.boot_summary(boot_loader.read_boot_state('/'), facts['kernel']['release'])
     module.exit_json(changed=False, ansible_facts={'tencentos': facts})
 
 

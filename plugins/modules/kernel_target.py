@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: kernel_target
+short_description: Resolve a TencentOS kernel version to packages and check the host can take it
+version_added: 0.1.0
+description:
+  - Read-only planning step of the C(tencentos.fleet.kernel) role; it changes nothing on the host.
+  - Lists the kernel builds of the enabled repositories with the host's C(dnf) or C(yum), maps each
+    RPM to the C(uname -r) it boots (C(kernel-4.14.105-19.0013.tl2) boots C(4.14.105-19-0013)), and
+    resolves O(version) to one build and its package names.
+  - Fails, naming what it saw, when the version is malformed, not in the repositories, when a
+    requested C(-devel)/C(-headers) package is missing, or when C(/boot) or C(/) has too little room.
+  - Also reports the running kernel, the boot state (see M(tencentos.fleet.kernel_boot)) and which
+    installed kernels to remove so that O(keep) remain.
+author:
+  - tencentos.fleet contributors (@tencentos-fleet)
+options:
+  version:
+    description: C(latest), or the kernel release as C(uname -r) prints it (C(4.14.105-19-0013), C(5.4.119-19-0009.1), C(6.6.98-40.2.tl4.x86_64)).
+    type: str
+    required: true
+  packages:
+    description:
+      - Kernel package names of the release, in order of preference (C(kernel), C(kernel-tlinux4)).
+      - C(latest) stays on the line of the package that provides the running kernel, when it is one of these.
+    type: list
+    elements: str
+    required: true
+  flavours:
+    description: Kernel flavours the target may have (C(tk3), C(tk4), C(tl4), C(opencloudos), C(stock)); empty allows any.
+    type: list
+    elements: str
+    default: []
+  extras:
+    description: Companion packages of the same build to install too.
+    type: list
+    elements: str
+    choices: [devel, headers]
+    default: []
+  keep:
+    description: How many kernels to keep installed, counting the running one, the default and the target.
+    type: int
+    default: 3
+  protect:
+    description: More kernels (C(uname -r)) never to remove.
+    type: list
+    elements: str
+    default: []
+  min_free_mb:
+    description: Free space in MiB that each path needs before a kernel is installed.
+    type: dict
+    default: {/boot: 150, /: 1024}
+  package_manager:
+    description: C(dnf) or C(yum); by default C(dnf) if the host has it, else C(yum).
+    type: str
+    choices: [dnf, yum]
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: tencentos.fleet.kernel_boot
+'''
+
+EXAMPLES = r'''
+- name: Find the newest TK4 kernel of the repositories
+  tencentos.fleet.kernel_target:
+    version: latest
+    packages: [kernel, kernel-tlinux4]
+    flavours: [tk4]
+  register: plan
+'''
+
+RETURN = r'''
+target:
+  description: The build to install.
+  returned: success
+  type: dict
+  contains:
+    uname_r:
+      description: Kernel release as C(uname -r) will print it.
+      type: str
+      sample: 5.4.119-19-0010.1
+    nvra:
+      description: Package name-version-release.arch.
+      type: str
+      sample: kernel-5.4.119-19.0010.1.tl3.x86_64
+    packages:
+      description: Packages to install, the kernel first, then the O(extras).
+      type: list
+      elements: str
+    installed:
+      description: Whether the kernel package is installed already.
+      type: bool
+    running:
+      description: Whether the host runs it now.
+      type: bool
+running:
+  description: The running kernel (C(/proc/sys/kernel/osrelease)).
+  returned: always
+  type: str
+available:
+  description: Kernel releases of the enabled repositories for O(packages) and O(flavours), oldest first.
+  returned: always
+  type: list
+  elements: str
+boot:
+  description: Boot state, as M(tencentos.fleet.kernel_boot) returns it.
+  returned: always
+  type: dict
+prune:
+  description: Installed kernels to remove so that O(keep) remain, oldest first, each with C(uname_r) and C(packages).
+  returned: always
+  type: list
+  elements: dict
+package_manager:
+  description: The package manager used.
+  returned: always
+  type: str
+free_mb:
+  description: Free MiB of each path of O(min_free_mb).
+  returned: always
+  type: dict
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
+from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, parse_kernel_release
+
+# Root of the host's file system; unit tests point it at a fixture tree.
+ROOT = '/'
+
+
+def free_mebibytes(root, path):
+    """Free MiB (f_bavail, as df shows it) of the file system holding ``path`` or its nearest existing parent."""
+    where = host_path(root, path)
+    while not os.path.exists(where) and where != os.path.dirname(where):
+        where = os.path.dirname(where)
+    stat = os.statvfs(where)
+    return stat.f_bavail * stat.f_frsize // (1024 * 1024)
+
+
+def list_builds(module, manager, names):
+    """Every build of ``names`` the package manager knows, installed or available."""
+    argv = [module.get_bin_path(manager, required=True), '-q', '--showduplicates', 'list'] + names
+    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
+    if rc != 0 and 'No matching Packages' not in (out + err):
+        module.fail_json(msg='%s could not list the kernel packages (rc %d): %s' % (manager, rc, (err or out).strip()))
+    return kernel_plan.parse_package_list(out)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            version=dict(type='str', required=True),
+            packages=dict(type='list', elements='str', required=True),
+            flavours=dict(type='list', elements='str', default=[]),
+            extras=dict(type='list', elements='str', choices=list(kernel_plan.EXTRA_SUFFIXES), default=[]),
+            keep=dict(type='int', default=3),
+            protect=dict(type='list', elements='str', default=[]),
+            min_free_mb=dict(type='dict', default={'/boot': 150, '/': 1024}),
+            package_manager=dict(type='str', choices=['dnf', 'yum']),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = ROOT
+    problem = kernel_plan.version_problem(params['version'])
+    if problem:
+        module.fail_json(msg='version: %s' % problem)
+    if params['keep'] < 2:
+        module.fail_json(msg='keep: %d is too few; at least 2 (the working kernel and the new one)' % params['keep'])
+    if not params['packages']:
+        module.fail_json(msg='packages: give at least one kernel package name')
+
+    try:
+        params['min_free_mb'] = dict((path, int(value)) for path, value in params['min_free_mb'].items())
+    except (TypeError, ValueError):
+        module.fail_json(msg='min_free_mb: %s: give whole numbers of MiB per path' % params['min_free_mb'])
+    manager = params['package_manager'] or ('dnf' if module.get_bin_path('dnf') else 'yum')
+    kernel = gather_kernel(root, run=lambda argv: module.run_command(argv))
+    boot = boot_loader.read_boot_state(root)
+    names = params['packages'] + ['%s-%s' % (name, extra) for name in params['packages'] for extra in params['extras']]
+    listing = list_builds(module, manager, names)
+    builds = kernel_plan.kernel_builds(listing, params['packages'], params['flavours'])
+    result = dict(
+        changed=False,
+        running=kernel['release'],
+        package_manager=manager,
+        available=sorted(set(build['uname_r'] for build in builds if build['repos']),
+                         key=lambda uname: parse_kernel_release(uname)['version_key']),
+        boot=dict((key, value) for key, value in boot.items() if not key.startswith('_') and key != 'grubenv_pairs'),
+        free_mb=dict((path, free_mebibytes(root, path)) for path in params['min_free_mb']),
+    )
+
+    target, problem = kernel_plan.choose_target(builds, params['version'], params['packages'],
+                                                kernel_plan.running_package(kernel['installed']))
+    if problem:
+        module.fail_json(msg=problem, **result)
+    specs, missing = kernel_plan.extra_packages(target, params['extras'], listing)
+    if missing:
+        module.fail_json(msg='not in the enabled repositories: %s' % ', '.join(missing), **result)
+    installed_unames = [entry['uname_r'] for entry in kernel['installed']]
+    result['target'] = dict(
+        uname_r=target['uname_r'], nvra=target['nvra'], name=target['name'], version=target['version'],
+        release=target['release'], repos=target['repos'], packages=[target['nvra']] + specs,
+        installed=target['uname_r'] in installed_unames, running=target['uname_r'] == kernel['release'],
+    )
+    if not result['target']['running']:
+        minimum = params['min_free_mb']
+        short = kernel_plan.free_space_problems(result['free_mb'], minimum)
+        if short:
+            module.fail_json(msg='not enough room for kernel %s: %s' % (target['uname_r'], '; '.join(short)), **result)
+
+    protected = set([kernel['release'], target['uname_r'], boot['default_kernel']] + params['protect'])
+    result['prune'] = [dict(uname_r=entry['uname_r'], packages=entry['packages'])
+                       for entry in kernel_plan.prune_plan(kernel['installed'], params['keep'], protected)]
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
