@@ -15,8 +15,8 @@ description:
   - Reads the boot entries of the host (BootLoaderSpec files in C(/boot/loader/entries) on
     EL8 and later, the menu entries of the generated C(grub.cfg) on EL7) and the GRUB environment
     block C(/boot/grub2/grubenv).
-  - O(next_kernel) sets C(next_entry), which GRUB boots B(once) and clears before booting it: if that
-    kernel panics or hangs, the reset that follows boots C(saved_entry) again. This is what
+  - O(next_kernel) sets C(next_entry), which GRUB boots B(once) and clears before booting it, so
+    if that kernel panics or hangs, the reset that follows boots C(saved_entry) again. This is what
     C(grub2-reboot) does.
   - O(default_kernel) sets C(saved_entry), the default, as C(grub2-set-default) does. The kernel
     role uses it twice - to put the default back on the working kernel after the kernel RPM's own
@@ -46,8 +46,10 @@ notes:
   - GRUB submenus (C(GRUB_DISABLE_SUBMENU=false)) are not supported; EL7 and later disable them.
 attributes:
   check_mode:
+    description: Predicts the change without writing; a kernel without a boot entry yet counts as a change.
     support: full
   diff_mode:
+    description: Shows the GRUB environment block before and after.
     support: full
 seealso:
   - module: tencentos.fleet.kernel_target

@@ -64,8 +64,10 @@ options:
     choices: [dnf, yum]
 attributes:
   check_mode:
+    description: The module never changes anything; it runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing to show, nothing changes.
     support: none
 seealso:
   - module: tencentos.fleet.kernel_boot
@@ -191,7 +193,7 @@ def main():
     except (TypeError, ValueError):
         module.fail_json(msg='min_free_mb: %s: give whole numbers of MiB per path' % params['min_free_mb'])
     manager = params['package_manager'] or ('dnf' if module.get_bin_path('dnf') else 'yum')
-    kernel = gather_kernel(root, run=lambda argv: module.run_command(argv))
+    kernel = gather_kernel(root, run=module.run_command)
     boot = boot_loader.read_boot_state(root)
     names = params['packages'] + ['%s-%s' % (name, extra) for name in params['packages'] for extra in params['extras']]
     listing = list_builds(module, manager, names)
