@@ -136,11 +136,15 @@ build_release() {
   mv "$context"/rpmbuild/RPMS/noarch/*.rpm "$context/release.rpm"
   rm -rf "$context/rpmbuild"
   install -m 0644 "$dir/kernel.conf" "$context/kernel.conf"
-  install -m 0755 "$RESOURCES/sim-kernel/tencentos-sim-boot" "$context/tencentos-sim-boot"
+  local tool
+  for tool in tencentos-sim-boot tencentos-sim-bootloader tencentos-sim-shutdown; do
+    install -m 0755 "$RESOURCES/sim-kernel/$tool" "$context/$tool"
+  done
   log "building $IMAGE:latest"
   t=$(now)
   # Nothing in a release layer needs a network.
   podman build -q --pull=never --layers=false --network=none --label "$LABEL_KEY=$sha" --label "io.tencentos-fleet.release=$name" \
+    --build-arg "RELEASE=$name" \
     -f "$RESOURCES/images/release/Containerfile" -t "$IMAGE:latest" "$context" >/dev/null
   report "$IMAGE:latest" built "$(since "$t")" "$BASE_IMAGE"
 }
