@@ -124,6 +124,12 @@ prune:
   returned: always
   type: list
   elements: dict
+check_mode:
+  description:
+    - Whether the module ran in check mode. Unlike C(ansible_check_mode), which follows only the
+      command line's C(--check), this follows play, block and task C(check_mode) too.
+  returned: always
+  type: bool
 package_manager:
   description: The package manager used.
   returned: always
@@ -200,6 +206,7 @@ def main():
     builds = kernel_plan.kernel_builds(listing, params['packages'], params['flavours'])
     result = dict(
         changed=False,
+        check_mode=module.check_mode,
         running=kernel['release'],
         package_manager=manager,
         available=sorted(set(build['uname_r'] for build in builds if build['repos']),

@@ -273,3 +273,10 @@ def test_prune_keeps_the_saved_default_and_protected_kernels(host, run_module):
 def test_check_mode_gives_the_same_plan(host, run_module):
     failed, result = run_module(kernel_target, args(_ansible_check_mode=True))
     assert not failed and result['changed'] is False and result['target']['uname_r'] == NEWEST
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_the_plan_tells_whether_it_ran_in_check_mode(host, run_module, check_mode):
+    # The role reads this instead of ansible_check_mode, which follows only the command line.
+    failed, result = run_module(kernel_target, args(_ansible_check_mode=check_mode))
+    assert not failed and result['check_mode'] is check_mode
