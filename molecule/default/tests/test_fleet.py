@@ -107,3 +107,13 @@ def test_report_tells_the_livepatch_abi_the_kernel_offers(host, row):
         assert row['livepatch_abi'] == 'kpatch'
     else:
         assert row['livepatch_abi'] == 'none'
+
+
+def test_report_tells_the_default_kernel_and_whether_a_reboot_is_pending(host, row):
+    # The boot simulation's GRUB environment: the saved default names the kernel booted by default.
+    grubenv = host.file('/boot/grub2/grubenv').content_string
+    saved = [line.split('=', 1)[1] for line in grubenv.splitlines() if line.startswith('saved_entry=')]
+    pending = [line for line in grubenv.splitlines() if line.startswith('next_entry=') and line != 'next_entry=']
+    assert saved and row['default_kernel'] in saved[0]
+    expect_pending = bool(pending) or row['default_kernel'] != row['kernel']
+    assert row['reboot'].startswith('pending: ') if expect_pending else row['reboot'] == 'no'
