@@ -11,6 +11,8 @@ and blkio controllers, plus blkio.diskstats.  A TK4 node: no switch, cgroupfs in
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 import pytest
 
 CONTROLLERS = ('memory', 'cpuset', 'cpuacct', 'blkio')
@@ -228,3 +230,20 @@ class BootTree:
 @pytest.fixture
 def boot_tree(tmpdir):
     return BootTree(tmpdir)
+
+
+def _snapshot(root):
+    """Content and mtime of every file below root, and where each symbolic link points."""
+    files = {}
+    for directory, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            with open(path, 'rb') as handle:
+                files[path] = (handle.read(), os.stat(path).st_mtime, os.path.islink(path) and os.readlink(path))
+    return files
+
+
+@pytest.fixture
+def snapshot():
+    """snapshot(root) -> what a module must leave unchanged below root: compare two of them."""
+    return _snapshot

@@ -51,18 +51,8 @@ def host(request, boot_tree, monkeypatch):
     return made
 
 
-def snapshot(root):
-    """Content and mtime of every file below root, and where each link points."""
-    files = {}
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, 'rb') as handle:
-                files[path] = (handle.read(), os.stat(path).st_mtime, os.path.islink(path) and os.readlink(path))
-    return files
 
-
-def test_query_reports_the_state_and_changes_nothing(host, run_module):
+def test_query_reports_the_state_and_changes_nothing(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {})
     assert not failed and result['changed'] is False and result['changes'] == {}
@@ -95,7 +85,7 @@ def test_default_kernel_replaces_saved_entry_in_place(host, run_module):
     assert result['boot']['default_kernel'] == host.new
 
 
-def test_second_run_changes_nothing(host, run_module):
+def test_second_run_changes_nothing(host, run_module, snapshot):
     args = {'next_kernel': host.new, 'default_kernel': host.old}
     assert run_module(kernel_boot, args)[1]['changed'] is True
     before = snapshot(host.root)
@@ -112,7 +102,7 @@ def test_clear_next_removes_the_pending_entry(host, run_module):
     assert result['boot']['next_kernel'] is None
 
 
-def test_check_mode_predicts_and_writes_nothing(host, run_module):
+def test_check_mode_predicts_and_writes_nothing(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {'next_kernel': host.new, 'default_kernel': host.new,
                                               '_ansible_check_mode': True})
@@ -133,7 +123,7 @@ def test_diff_shows_the_block_before_and_after_without_padding(host, run_module)
                               'before': head, 'after': head + 'next_entry=%s\n' % host.name(host.new)}
 
 
-def test_diff_in_check_mode_writes_nothing(host, run_module):
+def test_diff_in_check_mode_writes_nothing(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {'default_kernel': host.new, '_ansible_check_mode': True,
                                               '_ansible_diff': True})
@@ -143,7 +133,7 @@ def test_diff_in_check_mode_writes_nothing(host, run_module):
     assert snapshot(host.root) == before
 
 
-def test_kernel_without_boot_entry_fails_naming_it_and_changes_nothing(host, run_module):
+def test_kernel_without_boot_entry_fails_naming_it_and_changes_nothing(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {'next_kernel': '5.4.119-19-0099', 'default_kernel': host.new})
     assert failed
@@ -153,7 +143,7 @@ def test_kernel_without_boot_entry_fails_naming_it_and_changes_nothing(host, run
     assert snapshot(host.root) == before
 
 
-def test_kernel_without_boot_entry_in_check_mode_is_a_predicted_change(host, run_module):
+def test_kernel_without_boot_entry_in_check_mode_is_a_predicted_change(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {'next_kernel': '5.4.119-19-0099', '_ansible_check_mode': True})
     assert not failed and result['changed'] is True and result['changes'] == {}
@@ -161,7 +151,7 @@ def test_kernel_without_boot_entry_in_check_mode_is_a_predicted_change(host, run
     assert snapshot(host.root) == before
 
 
-def test_host_without_boot_entries_fails_before_anything(boot_tree, monkeypatch, run_module):
+def test_host_without_boot_entries_fails_before_anything(boot_tree, monkeypatch, run_module, snapshot):
     boot_tree.grubenv(['saved_entry=x'])
     monkeypatch.setattr(kernel_boot, 'ROOT', boot_tree.root)
     before = snapshot(boot_tree.root)
@@ -181,7 +171,7 @@ def test_missing_grubenv_is_created(boot_tree, monkeypatch, run_module):
     assert boot_tree.read_grubenv() == boot_tree.grubenv_block(['saved_entry=' + boot_tree.bls_id(OLD['bls'])])
 
 
-def test_block_that_would_overflow_fails_and_changes_nothing(boot_tree, monkeypatch, run_module):
+def test_block_that_would_overflow_fails_and_changes_nothing(boot_tree, monkeypatch, run_module, snapshot):
     boot_tree.bls([OLD['bls'], NEW['bls']], grubenv=['kernelopts=' + 'x' * 950])
     monkeypatch.setattr(kernel_boot, 'ROOT', boot_tree.root)
     before = snapshot(boot_tree.root)

@@ -24,22 +24,12 @@ def node(kernel_tree, monkeypatch):
     return kernel_tree
 
 
-def snapshot(root):
-    """Content and mtime of every file below root."""
-    files = {}
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, 'rb') as handle:
-                files[path] = (handle.read(), os.stat(path).st_mtime)
-    return files
-
 
 def host_switch(node):
     return node.tmpdir.join('proc', 'sys', 'kernel', 'stats_isolated').read().strip()
 
 
-def test_query_reports_and_writes_nothing(node, run_module):
+def test_query_reports_and_writes_nothing(node, run_module, snapshot):
     before = snapshot(node.root)
     failed, result = run_module(stats_isolation, {})
     assert not failed and result['changed'] is False
@@ -66,7 +56,7 @@ def test_disable(node, run_module):
     assert host_switch(node) == '0'
 
 
-def test_check_mode_predicts_and_writes_nothing(node, run_module):
+def test_check_mode_predicts_and_writes_nothing(node, run_module, snapshot):
     before = snapshot(node.root)
     failed, result = run_module(stats_isolation, {'state': 'enabled', '_ansible_check_mode': True,
                                                   '_ansible_diff': True})
@@ -76,7 +66,7 @@ def test_check_mode_predicts_and_writes_nothing(node, run_module):
     assert snapshot(node.root) == before
 
 
-def test_enabled_on_tk4_fails_before_touching_anything(kernel_tree, monkeypatch, run_module):
+def test_enabled_on_tk4_fails_before_touching_anything(kernel_tree, monkeypatch, run_module, snapshot):
     root = kernel_tree.tk4()
     monkeypatch.setattr(stats_isolation, 'ROOT', root)
     before = snapshot(root)
