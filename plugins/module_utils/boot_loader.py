@@ -37,6 +37,7 @@ BLS_DIR = '/boot/loader/entries'
 # grub.cfg of BIOS hosts first; EL7 UEFI hosts keep theirs on the EFI system partition.
 GRUB_CFG_PATHS = ('/boot/grub2/grub.cfg',)
 GRUB_CFG_EFI_GLOB = '/boot/efi/EFI/*/grub.cfg'
+DEFAULT_GRUB = '/etc/default/grub'
 
 _MENUENTRY = re.compile(r'''^\s*menuentry\s+(?:'([^']*)'|"([^"]*)")(.*)$''')
 _MENUENTRY_ID = re.compile(r'''\$menuentry_id_option\s+(?:'([^']*)'|"([^"]*)")''')
@@ -130,7 +131,8 @@ def parse_bls_entry(text, entry_id):
         'id': entry_id,
         'title': fields.get('title', ''),
         'kernel': kernel_of_image(fields.get('linux')),
-        'names': [entry_id],
+        # GRUB's blscfg matches saved_entry against the id, and the title too.
+        'names': [entry_id] + ([fields['title']] if fields.get('title') else []),
     }
 
 
@@ -187,16 +189,31 @@ def _bls_version_key(entry):
     return digits
 
 
+def parse_default_grub(text):
+    """Read the shell assignments of /etc/default/grub (quotes removed) into a dict."""
+    values = {}
+    for line in (text or '').splitlines():
+        match = re.match(r'^\s*([A-Z_][A-Z0-9_]*)=(.*)$', line)
+        if match:
+            values[match.group(1)] = match.group(2).strip().strip('"').strip("'")
+    return values
+
+
 def read_boot_state(root='/'):
     """Read the boot entries and the GRUB environment block below ``root``.
 
-    ``style`` is ``bls`` when BootLoaderSpec entries exist, ``legacy`` when a grub.cfg lists
-    menu entries, else ``none``.  BLS entries are listed newest kernel first, as GRUB's blscfg
-    sorts them.
+    ``style`` is ``bls`` when BootLoaderSpec entries exist and /etc/default/grub does not turn
+    them off (``GRUB_ENABLE_BLSCFG=false``: GRUB then reads the menu entries of grub.cfg),
+    ``legacy`` when a grub.cfg lists menu entries, else ``none``.  BLS entries are listed newest
+    kernel first, as GRUB's blscfg sorts them.  ``grub_default`` is /etc/default/grub's
+    GRUB_DEFAULT: GRUB reads saved_entry and next_entry only when it is ``saved``.
     """
     entries = []
     style = 'none'
+    default_grub = parse_default_grub(read_text(root, DEFAULT_GRUB))
     bls_files = sorted(glob.glob(host_path(root, BLS_DIR + '/*.conf')))
+    if default_grub.get('GRUB_ENABLE_BLSCFG', '').lower() == 'false':
+        bls_files = []
     if bls_files:
         style = 'bls'
         for path in bls_files:
@@ -222,6 +239,7 @@ def read_boot_state(root='/'):
     return {
         'style': style,
         'grub_cfg': grub_cfg,
+        'grub_default': default_grub.get('GRUB_DEFAULT'),
         'grubenv': GRUBENV_PATH,
         'grubenv_exists': grubenv_text is not None,
         'grubenv_pairs': pairs,

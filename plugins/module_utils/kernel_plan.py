@@ -47,20 +47,27 @@ def version_problem(version):
 def parse_package_list(text, installed_repo_markers=('installed', '@')):
     """Parse ``yum|dnf --showduplicates list`` output into package builds.
 
-    yum wraps long columns onto the next line, so the output is read as a stream of
-    (name.arch, [epoch:]version-release, repository) triples.  Section headers, and anything
-    before the first one, are skipped.  A build listed with an installed repository marker
+    Each row is (name.arch, [epoch:]version-release, repository); yum continues a row whose
+    name is too long on the next line, so a short line is joined with the next one.  Section
+    headers, and anything before the first one, are skipped.  A build listed with an installed repository marker
     ("installed", "@anaconda", "@tencentos") counts as installed.
     """
     builds = []
-    tokens = []
+    rows = []
+    carried = []
     started = False
     for line in (text or '').splitlines():
         if _SECTION.match(line.strip()):
-            started = True
+            started, carried = True, []
             continue
-        if started:
-            tokens.extend(line.split())
+        if not started:
+            continue
+        # A row is three columns; yum continues a row whose name is too long on the next line.
+        carried = carried + line.split()
+        if len(carried) >= 3:
+            rows.append(carried[:3])
+            carried = []
+    tokens = [token for row in rows for token in row]
     for index in range(0, len(tokens) - 2, 3):
         name_arch, evr, repo = tokens[index:index + 3]
         name, _sep, arch = name_arch.rpartition('.')
@@ -164,6 +171,34 @@ def running_package(installed):
         if entry.get('running') and entry['packages']:
             return split_nvra(entry['packages'][0])[0]
     return None
+
+
+def newer_on_same_flavour(running, candidate):
+    """Tell whether the running kernel is a newer build of the candidate's flavour."""
+    if kernel_flavour(running) != kernel_flavour(candidate):
+        return False
+    return parse_kernel_release(running)['version_key'] > parse_kernel_release(candidate)['version_key']
+
+
+def running_as_target(running, installed):
+    """The running kernel as a target: nothing to install, nothing to fetch."""
+    for entry in installed:
+        if entry['uname_r'] == running and entry['packages']:
+            name, version, release, arch = split_nvra(entry['packages'][0])
+            return {'uname_r': running, 'nvra': entry['packages'][0], 'name': name, 'version': version,
+                    'release': release, 'arch': arch, 'repos': [], 'installed': True}
+    return {'uname_r': running, 'nvra': None, 'name': None, 'version': None, 'release': None, 'arch': None,
+            'repos': [], 'installed': True}
+
+
+def parse_failed_boots(text):
+    """Read the kernel role's record of kernels that did not come up: uname -r -> when."""
+    failed = {}
+    for line in (text or '').splitlines():
+        fields = line.split(None, 1)
+        if fields and not fields[0].startswith('#'):
+            failed[fields[0]] = fields[1].strip() if len(fields) > 1 else 'unknown time'
+    return failed
 
 
 def free_space_problems(free_mb, minimum_mb):

@@ -30,8 +30,9 @@ options:
   next_kernel:
     description:
       - Kernel, as C(uname -r) prints it, to boot once at the next boot.
-      - It must have a boot entry; in check mode a missing entry is reported as a predicted change
-        (the package install that would create it did not run).
+      - It must have a boot entry, and a kernel image and initramfs in C(/boot) that are not empty
+        (GRUB stops at its prompt, rather than resetting, when they are missing); in check mode a
+        missing entry is reported as a predicted change (the package install that would create it did not run).
     type: str
   default_kernel:
     description: Kernel, as C(uname -r) prints it, to make the saved default.
@@ -114,7 +115,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import boot_files, host_path, read_text
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -131,7 +132,22 @@ def write_grubenv(module, root, content):
     handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.grubenv-')
     with os.fdopen(handle, 'wb') as staged_file:
         staged_file.write(content.encode('utf-8'))
+        # On the way to a reboot: a block lost in a crash would make GRUB boot its first entry.
+        staged_file.flush()
+        os.fsync(staged_file.fileno())
     module.atomic_move(staged, path)
+    directory = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def unbootable_files(root, kernel):
+    """The /boot files of ``kernel`` that are missing or empty: GRUB stops at its prompt without them."""
+    files = boot_files(kernel)
+    return [path for path in (files['vmlinuz'], files['initramfs'])
+            if not os.path.isfile(host_path(root, path)) or os.path.getsize(host_path(root, path)) == 0]
 
 
 def main():
@@ -157,6 +173,11 @@ def main():
                          % (', '.join(missing), known), **result)
 
     result['changes'] = values
+    if params['next_kernel'] and params['next_kernel'] not in missing:
+        absent = unbootable_files(root, params['next_kernel'])
+        if absent:
+            module.fail_json(msg='kernel %s cannot boot: %s missing or empty (did the package scriptlets run?); '
+                             'nothing was changed' % (params['next_kernel'], ', '.join(absent)), **result)
     result['changed'] = bool(values) or bool(missing)
     if missing:
         result['msg'] = ('no boot entry for kernel %s yet: installing its package would create it'

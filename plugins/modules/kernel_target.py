@@ -17,7 +17,10 @@ description:
     RPM to the C(uname -r) it boots (C(kernel-4.14.105-19.0013.tl2) boots C(4.14.105-19-0013)), and
     resolves O(version) to one build and its package names.
   - Fails, naming what it saw, when the version is malformed, not in the repositories, when a
-    requested C(-devel)/C(-headers) package is missing, or when C(/boot) or C(/) has too little room.
+    requested C(-devel)/C(-headers) package is missing, when C(/boot) or C(/) has too little room for
+    a kernel still to be installed, or when the kernel did not come up on this host before.
+  - C(latest) never goes back - when the running kernel is newer than every build of its flavour in
+    the repositories, it is the target.
   - Also reports the running kernel, the boot state (see M(tencentos.fleet.kernel_boot)) and which
     installed kernels to remove so that O(keep) remain.
 author:
@@ -62,6 +65,13 @@ options:
     description: C(dnf) or C(yum); by default C(dnf) if the host has it, else C(yum).
     type: str
     choices: [dnf, yum]
+  retry_failed:
+    description:
+      - Allow a target that did not come up on this host before. The kernel role records such kernels in
+        C(/var/lib/tencentos-fleet/kernel-boot-failures); by default the module refuses them, so that a
+        re-run does not reboot a host into the same broken kernel again.
+    type: bool
+    default: false
 attributes:
   check_mode:
     description: The module never changes anything; it runs the same in check mode.
@@ -134,6 +144,11 @@ package_manager:
   description: The package manager used.
   returned: always
   type: str
+failed_boots:
+  description: Kernels recorded as not having come up on this host, with when.
+  returned: always
+  type: dict
+  sample: {5.4.119-19-0010.1: "2026-11-27T22:10:03Z"}
 free_mb:
   description: Free MiB of each path of O(min_free_mb).
   returned: always
@@ -146,10 +161,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
 from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, parse_kernel_release
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, parse_kernel_release, read_text
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
+# Kernels that did not come up after a one-time boot, written by the kernel role: "<uname -r> <when>" lines.
+FAILED_BOOTS = '/var/lib/tencentos-fleet/kernel-boot-failures'
 
 
 def free_mebibytes(root, path):
@@ -181,6 +198,7 @@ def main():
             protect=dict(type='list', elements='str', default=[]),
             min_free_mb=dict(type='dict', default={'/boot': 150, '/': 1024}),
             package_manager=dict(type='str', choices=['dnf', 'yum']),
+            retry_failed=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
@@ -219,24 +237,35 @@ def main():
                                                 kernel_plan.running_package(kernel['installed']))
     if problem:
         module.fail_json(msg=problem, **result)
-    specs, missing = kernel_plan.extra_packages(target, params['extras'], listing)
+    if params['version'] == 'latest' and kernel_plan.newer_on_same_flavour(kernel['release'], target['uname_r']):
+        # "latest" never goes back: the running kernel is newer than anything the repositories offer.
+        target = kernel_plan.running_as_target(kernel['release'], kernel['installed'])
+    result['failed_boots'] = kernel_plan.parse_failed_boots(read_text(root, FAILED_BOOTS))
+    failed_before = result['failed_boots'].get(target['uname_r'])
+    if failed_before and target['uname_r'] != kernel['release'] and not params['retry_failed']:
+        module.fail_json(msg='kernel %s did not come up on this host before (%s, recorded in %s); it is not tried '
+                         'again unless retry_failed (role variable tencentos_kernel_retry_failed) is true'
+                         % (target['uname_r'], failed_before, FAILED_BOOTS), **result)
+    specs, missing = kernel_plan.extra_packages(target, params['extras'], listing) if target['nvra'] else ([], [])
     if missing:
         module.fail_json(msg='not in the enabled repositories: %s' % ', '.join(missing), **result)
     installed_unames = [entry['uname_r'] for entry in kernel['installed']]
     result['target'] = dict(
         uname_r=target['uname_r'], nvra=target['nvra'], name=target['name'], version=target['version'],
-        release=target['release'], repos=target['repos'], packages=[target['nvra']] + specs,
+        release=target['release'], repos=target['repos'], packages=([target['nvra']] if target['nvra'] else []) + specs,
         installed=target['uname_r'] in installed_unames, running=target['uname_r'] == kernel['release'],
     )
-    if not result['target']['running']:
+    if not (result['target']['running'] or result['target']['installed']):
         minimum = params['min_free_mb']
         short = kernel_plan.free_space_problems(result['free_mb'], minimum)
         if short:
             module.fail_json(msg='not enough room for kernel %s: %s' % (target['uname_r'], '; '.join(short)), **result)
 
     protected = set([kernel['release'], target['uname_r'], boot['default_kernel']] + params['protect'])
+    # A target still to be installed takes one of the kept places, as it will after the install.
+    installed = kernel['installed'] + ([] if result['target']['installed'] else [{'uname_r': target['uname_r']}])
     result['prune'] = [dict(uname_r=entry['uname_r'], packages=entry['packages'])
-                       for entry in kernel_plan.prune_plan(kernel['installed'], params['keep'], protected)]
+                       for entry in kernel_plan.prune_plan(installed, params['keep'], protected)]
     module.exit_json(**result)
 
 

@@ -195,8 +195,10 @@ class BootTree:
         return self.tmpdir.join(*path.strip('/').split('/'))
 
     def images(self, kernels):
+        """The kernel image and initramfs of each kernel (stand-ins: what matters is that they are not empty)."""
         for kernel in kernels:
-            self.path('/boot/vmlinuz-%s' % kernel).write('', ensure=True)
+            self.path('/boot/vmlinuz-%s' % kernel).write('vmlinuz stand-in', ensure=True)
+            self.path('/boot/initramfs-%s.img' % kernel).write('initramfs stand-in', ensure=True)
 
     def bls(self, kernels, grubenv=None, linux_prefix=''):
         """EL8+: one /boot/loader/entries/<machine-id>-<kernel>.conf per kernel; returns the root."""

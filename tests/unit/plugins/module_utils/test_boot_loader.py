@@ -118,13 +118,14 @@ def test_bls_entry_names_its_kernel_with_or_without_the_boot_prefix(boot_tree, p
     text = boot_tree.bls_entry(TK4_OLD, 'TencentOS Linux (%s) 3.1 (Final)' % TK4_OLD, prefix)
     entry = boot_loader.parse_bls_entry(text, boot_tree.bls_id(TK4_OLD))
     assert entry == {'id': boot_tree.bls_id(TK4_OLD), 'title': 'TencentOS Linux (%s) 3.1 (Final)' % TK4_OLD,
-                     'kernel': TK4_OLD, 'names': [boot_tree.bls_id(TK4_OLD)]}
+                     'kernel': TK4_OLD,
+                     'names': [boot_tree.bls_id(TK4_OLD), 'TencentOS Linux (%s) 3.1 (Final)' % TK4_OLD]}
 
 
 def test_bls_entry_id_is_the_file_name_not_its_id_field(boot_tree):
     # GRUB's blscfg and grub2-set-default on EL8 name an entry by its file name.
     entry = boot_loader.parse_bls_entry(boot_tree.bls_entry(TK4_OLD, 't'), 'from-file-name')
-    assert entry['id'] == 'from-file-name' and entry['names'] == ['from-file-name']
+    assert entry['id'] == 'from-file-name' and entry['names'] == ['from-file-name', 't']
 
 
 def test_bls_entry_fields_separated_by_tabs_are_read():
@@ -351,3 +352,22 @@ def test_summary_tells_a_reboot_is_pending_when_a_one_time_boot_is_set_or_the_de
     state = {'style': 'bls', 'default_kernel': default_kernel, 'next_kernel': next_kernel}
     summary = boot_loader.boot_summary(state, '5.4.119-19-0009.1')
     assert summary == {'style': 'bls', 'default': default_kernel, 'next': next_kernel, 'reboot_pending': pending}
+
+
+def test_bls_saved_entry_given_as_a_title_resolves_as_grub_does(boot_tree):
+    root = boot_tree.bls([TK4_NEW, TK4_OLD], ['saved_entry=TencentOS Linux (%s) 3.1 (Final)' % TK4_OLD])
+    assert boot_loader.read_boot_state(root)['default_kernel'] == TK4_OLD
+
+
+def test_bls_turned_off_in_default_grub_means_the_menu_entries_of_grub_cfg(boot_tree):
+    boot_tree.bls([TK4_OLD])
+    root = boot_tree.legacy([TK4_OLD])
+    boot_tree.path('/etc/default/grub').write('GRUB_DEFAULT=saved\nGRUB_ENABLE_BLSCFG=false\n', ensure=True)
+    state = boot_loader.read_boot_state(root)
+    assert state['style'] == 'legacy' and state['grub_default'] == 'saved'
+
+
+def test_grub_default_is_read_without_quotes(boot_tree):
+    root = boot_tree.bls([TK4_OLD])
+    boot_tree.path('/etc/default/grub').write('GRUB_TIMEOUT=5\nGRUB_DEFAULT="0"\n', ensure=True)
+    assert boot_loader.read_boot_state(root)['grub_default'] == '0'

@@ -383,3 +383,12 @@ def test_free_space_below_the_minimum_is_reported_per_path():
 
 def test_free_space_at_the_minimum_or_unknown_is_fine():
     assert kernel_plan.free_space_problems({'/boot': 150, '/': None}, {'/boot': 150, '/': 1024}) == []
+
+
+def test_a_stray_line_does_not_shift_the_rows_after_it():
+    text = ('Available Packages\n'
+            'Last metadata expiration check: 0:00:01 ago on Fri Nov 27 2026.\n'
+            'kernel.x86_64    4.14.105-19.0013.tl2     tlinux\n'
+            'kernel.x86_64    4.14.105-19.0020.1.tl2   tlinux\n')
+    builds = kernel_plan.parse_package_list(text)
+    assert [build['release'] for build in builds] == ['19.0013.tl2', '19.0020.1.tl2']

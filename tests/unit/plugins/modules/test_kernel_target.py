@@ -243,14 +243,21 @@ def test_flavours_keep_the_stock_kernels_of_centos_7_out(host, run_module):
 
 
 def test_nothing_to_prune_while_keep_leaves_room(host, run_module):
-    failed, result = run_module(kernel_target, args(keep=3))
+    failed, result = run_module(kernel_target, args(keep=4))
     assert not failed and result['prune'] == []
+
+
+def test_the_target_still_to_install_takes_one_of_the_kept_places(host, run_module):
+    # Installed 0007, 0008 and the running 0009.1; 0010.1 comes in: with three kept, 0007 goes.
+    failed, result = run_module(kernel_target, args(keep=3))
+    assert not failed
+    assert result['prune'] == [{'uname_r': '5.4.119-19-0007', 'packages': ['kernel-5.4.119-19.0007.tl3.x86_64']}]
 
 
 def test_prune_removes_the_oldest_unprotected_kernels(host, run_module):
     failed, result = run_module(kernel_target, args(keep=2))
     assert not failed
-    assert result['prune'] == [{'uname_r': '5.4.119-19-0007', 'packages': ['kernel-5.4.119-19.0007.tl3.x86_64']}]
+    assert [entry['uname_r'] for entry in result['prune']] == ['5.4.119-19-0007', '5.4.119-19-0008']
 
 
 def test_prune_after_the_switch_keeps_the_new_and_the_previous_kernel(host, run_module):
@@ -280,3 +287,27 @@ def test_the_plan_tells_whether_it_ran_in_check_mode(host, run_module, check_mod
     # The role reads this instead of ansible_check_mode, which follows only the command line.
     failed, result = run_module(kernel_target, args(_ansible_check_mode=check_mode))
     assert not failed and result['check_mode'] is check_mode
+
+
+def test_latest_never_goes_back_to_an_older_build(host, run_module):
+    newer = '5.4.119-19-0011.1'
+    host.setup(newer, INSTALLED + [newer], DNF_LIST, RPM_QA + 'kernel\t5.4.119\t19.0011.1.tl3\tx86_64\n')
+    failed, result = run_module(kernel_target, args())
+    assert not failed
+    assert result['target']['uname_r'] == newer and result['target']['running'] is True
+
+
+def test_a_kernel_that_did_not_come_up_before_is_refused(host, run_module):
+    host.tree.path('/var/lib/tencentos-fleet/kernel-boot-failures').write(
+        '%s 2026-11-27T22:10:03Z\n' % NEWEST, ensure=True)
+    failed, result = run_module(kernel_target, args())
+    assert failed and 'kernel %s did not come up on this host before (2026-11-27T22:10:03Z' % NEWEST in result['msg']
+    assert 'tencentos_kernel_retry_failed' in result['msg']
+    failed, result = run_module(kernel_target, args(retry_failed=True))
+    assert not failed and result['target']['uname_r'] == NEWEST
+
+
+def test_an_installed_target_needs_no_room(host, run_module):
+    host.setup(RUNNING, INSTALLED + [NEWEST], DNF_LIST, RPM_QA + 'kernel\t5.4.119\t19.0010.1.tl3\tx86_64\n')
+    failed, result = run_module(kernel_target, args(min_free_mb={'/boot': 100000000}))
+    assert not failed and result['target']['installed'] is True
