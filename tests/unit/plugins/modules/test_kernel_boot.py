@@ -197,3 +197,14 @@ def test_grubenv_symlink_is_followed_and_stays_a_link(boot_tree, monkeypatch, ru
     assert result['boot']['next_kernel'] == NEW['bls']
     # No staging file is left next to the target.
     assert sorted(os.listdir(str(target.dirpath()))) == ['grubenv']
+
+
+@pytest.mark.parametrize('missing', ['vmlinuz-%s', 'initramfs-%s.img'])
+def test_kernel_whose_image_or_initramfs_is_missing_is_not_booted_once(host, run_module, snapshot, missing):
+    # GRUB stops at its prompt, and does not reset, when the files of the entry are missing.
+    os.remove(os.path.join(host.root, 'boot', missing % host.new))
+    before = snapshot(host.root)
+    failed, result = run_module(kernel_boot, {'next_kernel': host.new, 'default_kernel': host.old})
+    assert failed and result['msg'].startswith('kernel %s cannot boot: /boot/%s missing or empty'
+                                               % (host.new, missing % host.new))
+    assert snapshot(host.root) == before
