@@ -61,6 +61,17 @@ def rollout(tmp_path_factory):
         'tencentos_kernel_reboot_timeout': 120,
         'tencentos_fleet_report_dir': str(work),
     }))
+    rerun_dir = os.path.join(str(work), 'rerun')
+    os.mkdir(rerun_dir)
+    rerun = ansible('ansible-playbook', 'playbooks/kernel_upgrade.yml', '--limit', 'tos24,tos4', '-e', json.dumps({
+        'tencentos_kernel_upgrade_pre_hook': os.path.join(PROJECT, 'tests/fleet/hooks/record_pre.yml'),
+        'tencentos_kernel_upgrade_post_hook': os.path.join(PROJECT, 'tests/fleet/hooks/record_post.yml'),
+        'hook_record_dir': rerun_dir,
+        'tencentos_kernel_reboot_ok': True,
+        'tencentos_fleet_report_dir': rerun_dir,
+    }))
+    with open(os.path.join(rerun_dir, 'kernel-upgrade.json')) as handle:
+        rerun_summary = json.load(handle)
     report = ansible('ansible-playbook', 'playbooks/site.yml', '-e', 'tencentos_fleet_report_dir=%s/site' % work)
     assert report.returncode == 0, report.stdout
     with open(os.path.join(str(work), 'kernel-upgrade.json')) as handle:
@@ -69,7 +80,9 @@ def rollout(tmp_path_factory):
         fleet = dict((row['host'], row) for row in json.load(handle))
     hooks = sorted(name for name in os.listdir(str(work)) if name.startswith(('pre-', 'post-')))
     return {'run': run, 'summary': summary, 'outcomes': dict((row['host'], row) for row in summary['rows']),
-            'fleet': fleet, 'hooks': hooks, 'work': str(work)}
+            'fleet': fleet, 'hooks': hooks, 'work': str(work), 'rerun': rerun,
+            'rerun_outcomes': dict((row['host'], row['outcome']) for row in rerun_summary['rows']),
+            'rerun_hooks': sorted(name for name in os.listdir(rerun_dir) if name.startswith(('pre-', 'post-')))}
 
 
 def test_the_rollout_fails_because_a_wave_failed(rollout):
@@ -110,3 +123,9 @@ def test_the_fleet_report_shows_running_and_default_kernels(rollout):
     assert fleet['tos4']['kernel'] == fleet['tos4']['default_kernel'] == '6.6.117-45.tl4.x86_64'
     assert fleet[BROKEN_HOST]['kernel'] == fleet[BROKEN_HOST]['default_kernel'] == '5.4.119-19-0009.1'
     assert all(row['reboot'] == 'no' for row in fleet.values())
+
+
+def test_a_second_roll_out_changes_nothing_and_drains_no_host(rollout):
+    assert rollout['rerun'].returncode == 0, rollout['rerun'].stdout
+    assert rollout['rerun_outcomes'] == {'tos24': 'already', 'tos4': 'already'}
+    assert rollout['rerun_hooks'] == []
