@@ -51,7 +51,6 @@ def host(request, boot_tree, monkeypatch):
     return made
 
 
-
 def test_query_reports_the_state_and_changes_nothing(host, run_module, snapshot):
     before = snapshot(host.root)
     failed, result = run_module(kernel_boot, {})

@@ -24,7 +24,6 @@ def node(kernel_tree, monkeypatch):
     return kernel_tree
 
 
-
 def host_switch(node):
     return node.tmpdir.join('proc', 'sys', 'kernel', 'stats_isolated').read().strip()
 
