@@ -26,6 +26,7 @@ import re
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
     host_path,
+    parse_kernel_release,
     read_text,
     uname_from_boot_file,
 )
@@ -185,8 +186,7 @@ def entry_name(style, entry):
 
 
 def _bls_version_key(entry):
-    digits = [int(token) for token in re.split(r'[^0-9]+', entry['kernel'] or '') if token]
-    return digits
+    return parse_kernel_release(entry['kernel'] or '')['version_key']
 
 
 def parse_default_grub(text):
@@ -252,6 +252,11 @@ def read_boot_state(root='/'):
         'next_kernel': next_entry['kernel'] if next_entry else None,
         '_entries': entries,
     }
+
+
+def public_state(state):
+    """The boot state as modules return it: without the parser's internal fields."""
+    return dict((key, value) for key, value in state.items() if not key.startswith('_') and key != 'grubenv_pairs')
 
 
 def boot_summary(state, running):

@@ -53,7 +53,6 @@ def parse_package_list(text, installed_repo_markers=('installed', '@')):
     ("installed", "@anaconda", "@tencentos") counts as installed.
     """
     builds = []
-    rows = []
     carried = []
     started = False
     for line in (text or '').splitlines():
@@ -64,12 +63,10 @@ def parse_package_list(text, installed_repo_markers=('installed', '@')):
             continue
         # A row is three columns; yum continues a row whose name is too long on the next line.
         carried = carried + line.split()
-        if len(carried) >= 3:
-            rows.append(carried[:3])
-            carried = []
-    tokens = [token for row in rows for token in row]
-    for index in range(0, len(tokens) - 2, 3):
-        name_arch, evr, repo = tokens[index:index + 3]
+        if len(carried) < 3:
+            continue
+        name_arch, evr, repo = carried[:3]
+        carried = []
         name, _sep, arch = name_arch.rpartition('.')
         if not name or '-' not in evr:
             continue
@@ -130,10 +127,14 @@ def choose_target(builds, version, packages, running_package=None):
         for build in builds:
             if build['name'] == name and build['uname_r'] == version and (build['repos'] or build['installed']):
                 return build, None
-    available = sorted(set(build['uname_r'] for build in builds if build['repos']),
-                       key=lambda uname: parse_kernel_release(uname)['version_key'])
     return None, ('kernel %s is not in the enabled repositories (packages %s); available: %s'
-                  % (version, ', '.join(packages), ', '.join(available) or 'none'))
+                  % (version, ', '.join(packages), ', '.join(available_releases(builds)) or 'none'))
+
+
+def available_releases(builds):
+    """The kernel releases the repositories offer among ``builds``, oldest first."""
+    return sorted(set(build['uname_r'] for build in builds if build['repos']),
+                  key=lambda uname: parse_kernel_release(uname)['version_key'])
 
 
 def extra_packages(target, extras, builds):

@@ -121,11 +121,6 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import b
 ROOT = '/'
 
 
-def public_state(state):
-    """The boot state without the parser's internal fields."""
-    return dict((key, value) for key, value in state.items() if not key.startswith('_') and key != 'grubenv_pairs')
-
-
 def write_grubenv(module, root, content):
     """Replace the environment block atomically, through a symbolic link if it is one."""
     path = os.path.realpath(host_path(root, boot_loader.GRUBENV_PATH))
@@ -164,7 +159,7 @@ def main():
     state = boot_loader.read_boot_state(root)
     values, problems, missing = boot_loader.plan_boot_change(
         state, params['next_kernel'], params['default_kernel'], params['clear_next'])
-    result = dict(changed=False, boot=public_state(state), changes={})
+    result = dict(changed=False, boot=boot_loader.public_state(state), changes={})
     known = ', '.join(entry['kernel'] or entry['name'] for entry in result['boot']['entries']) or 'none'
     if problems:
         module.fail_json(msg='%s; nothing was changed' % '; '.join(problems), **result)
@@ -198,7 +193,7 @@ def main():
             module.fail_json(msg='%s: its directory does not exist; nothing was changed' % boot_loader.GRUBENV_PATH,
                              **result)
         write_grubenv(module, root, after)
-        result['boot'] = public_state(boot_loader.read_boot_state(root))
+        result['boot'] = boot_loader.public_state(boot_loader.read_boot_state(root))
     module.exit_json(**result)
 
 

@@ -161,7 +161,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
 from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, parse_kernel_release, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, read_text
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -227,9 +227,8 @@ def main():
         check_mode=module.check_mode,
         running=kernel['release'],
         package_manager=manager,
-        available=sorted(set(build['uname_r'] for build in builds if build['repos']),
-                         key=lambda uname: parse_kernel_release(uname)['version_key']),
-        boot=dict((key, value) for key, value in boot.items() if not key.startswith('_') and key != 'grubenv_pairs'),
+        available=kernel_plan.available_releases(builds),
+        boot=boot_loader.public_state(boot),
         free_mb=dict((path, free_mebibytes(root, path)) for path in params['min_free_mb']),
     )
 
