@@ -1,0 +1,422 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: sysctl_profile
+short_description: Set a whole profile of sysctls in one call, persisted in one sysctl.d file and applied live where the namespace holds them
+version_added: 0.1.0
+description:
+  - Takes every key of a profile at once, checks all of them before anything changes, writes them to
+    B(one) file of its own in C(/etc/sysctl.d) (atomically, keys in a stable order, a header that says the
+    file is managed) and writes to C(/proc/sys) only the values that differ from the running kernel.
+  - Values are compared as the kernel prints them, with runs of spaces and tabs as one separator, so
+    C("4096	87380	6291456") equals C("4096 87380 6291456") and a re-run changes nothing.
+  - B(Knows namespaces.) In a container, or in a network namespace other than PID 1's, it writes live only
+    the keys that the container's own namespaces hold - C(net.*) (on TencentOS kernels that includes
+    C(tcp_max_orphans), C(tcp_rmem), C(tcp_wmem)), IPC, UTS and user namespace keys, and C(vm.max_map_count) while
+    TencentOS' C(kernel.isolate_max_map_count) is 1. Every other key would change the whole machine, so it is
+    written to the file only and reported with that reason.
+  - Gates are written and applied before the keys they gate (C(kernel.isolate_max_map_count) before
+    C(vm.max_map_count)).
+  - If a live write fails, or the kernel keeps another value than the one written, the values already
+    written in this run are put back and the file is not touched.
+  - Warns about files that systemd-sysctl applies after this one at boot and that set one of its keys to another value.
+author:
+  - tencentos.fleet contributors (@tencentos-fleet)
+options:
+  settings:
+    description:
+      - The profile, sysctl key to value. Keys in dotted form (C(net.ipv4.tcp_rmem)) or with C(/) between the parts
+        (C(net/ipv4/conf/eth0.100/rp_filter)) for interface names that contain dots.
+      - Values are integers or strings. YAML booleans (unquoted C(yes), C(on), C(true) ...) are refused with a
+        message; quote them if the kernel really expects the word.
+      - The file holds exactly these keys; a key left out of a later run leaves the file, while its live
+        value stays as it is until the next boot.
+    type: dict
+    required: true
+  file:
+    description:
+      - The file this module owns, in a sysctl.d directory, ending in C(.conf). Nothing else is written.
+      - The default sorts after C(99-sysctl.conf) (the link to C(/etc/sysctl.conf)), so its values win at boot.
+    type: path
+    default: /etc/sysctl.d/99-tencentos-fleet.conf
+  missing:
+    description:
+      - What to do with keys that are not in C(/proc/sys) (the kernel lacks them, a module such as
+        C(br_netfilter) is not loaded, or a network namespace does not show a global key).
+      - V(fail) lists every missing key in one message before anything changes. V(warn) and V(skip) leave them out of
+        the file and the live apply, with or without a warning.
+    type: str
+    choices: [fail, warn, skip]
+    default: fail
+  apply:
+    description:
+      - V(live) writes differing values to C(/proc/sys) as well as the file. V(persist_only) writes the file only,
+        for the next boot.
+    type: str
+    choices: [live, persist_only]
+    default: live
+  header:
+    description:
+      - Comment at the top of the file, one or more lines; C(#) is added where missing. Roles pass C(ansible_managed).
+    type: str
+    default: Ansible managed by tencentos.fleet.sysctl_profile; local changes are overwritten
+  red_lines:
+    description:
+      - Values refused before anything changes, each with the reason given in the error.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      key:
+        description:
+          - Dotted key pattern, C(*) matching any text, such as C(net.ipv4.conf.*.rp_filter).
+        type: str
+        required: true
+      value:
+        description: The refused value, compared whitespace-normalised.
+        type: raw
+        required: true
+      reason:
+        description: Why, in the words of the error message.
+        type: str
+        required: true
+notes:
+  - Reads and writes C(/proc/sys) directly; the host needs no C(sysctl) binary.
+  - systemd-sysctl applies sysctl.d files by file name at boot. A manual C(sysctl --system) of procps reads
+    C(/etc/sysctl.conf) once more after every file; keep keys out of that file.
+attributes:
+  check_mode:
+    description: Reports what would be written to the file and to C(/proc/sys), changing nothing.
+    support: full
+  diff_mode:
+    description: Shows the file and the live values before and after.
+    support: full
+seealso:
+  - module: ansible.posix.sysctl
+  - module: tencentos.fleet.stats_isolation
+'''
+
+EXAMPLES = r'''
+- name: Apply the container-host defaults in one call
+  tencentos.fleet.sysctl_profile:
+    settings:
+      net.core.somaxconn: 4096
+      net.ipv4.tcp_rmem: "4096 87380 6291456"
+      kernel.isolate_max_map_count: 1
+      vm.max_map_count: 262144
+    header: "{{ ansible_managed }}"
+
+- name: Persist for the next boot only, skipping keys this kernel lacks
+  tencentos.fleet.sysctl_profile:
+    settings:
+      net.ipv4.tcp_no_delay_ack: 1
+    file: /etc/sysctl.d/99-tencentos-fleet-latency.conf
+    apply: persist_only
+    missing: skip
+
+- name: Never switch reverse path filtering on (VPC-CNI)
+  tencentos.fleet.sysctl_profile:
+    settings: "{{ my_settings }}"
+    red_lines:
+      - key: net.ipv4.conf.*.rp_filter
+        value: 1
+        reason: VPC-CNI needs rp_filter 0
+'''
+
+RETURN = r'''
+file:
+  description: The file this module owns.
+  returned: always
+  type: str
+  sample: /etc/sysctl.d/99-tencentos-fleet.conf
+file_changed:
+  description: Whether the file was (or, in check mode, would be) rewritten.
+  returned: always
+  type: bool
+confinement:
+  description: The container or namespace the module ran in, which limits the live writes; null on a host.
+  returned: always
+  type: str
+  sample: a container (podman, PID namespace not the initial one)
+keys:
+  description:
+    - Every key of O(settings), by the name it was given.
+    - C(before) and C(after) are the live values (null when the key is missing or write-only); C(file_before) and
+      C(file) the values in the file; C(live) is V(applied), V(unchanged), V(not_applied) or V(missing), and
+      C(reason) says why a key was not applied.
+  returned: always
+  type: dict
+  sample:
+    net.core.somaxconn: {before: "4096", after: "8192", file_before: null, file: "8192", live: applied, reason: null}
+    vm.swappiness: {before: "60", after: "60", file_before: "10", file: "10", live: not_applied,
+                    reason: "global to the kernel: in a container (podman, ...) a write would change ..."}
+applied:
+  description: Keys written to C(/proc/sys) (in check mode, those that would be).
+  returned: always
+  type: list
+  elements: str
+persisted_only:
+  description: Keys written to the file but not applied live, because of the namespace or O(apply).
+  returned: always
+  type: list
+  elements: str
+missing:
+  description: Keys not in C(/proc/sys), left out of the file.
+  returned: always
+  type: list
+  elements: str
+overridden_at_boot:
+  description: Keys that a file applied after this one at boot sets to another value, with that file and value.
+  returned: always
+  type: dict
+  sample: {vm.swappiness: ["/etc/sysctl.d/99-zz-local.conf: 30"]}
+'''
+
+import errno
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tencentos.fleet.plugins.module_utils import sysctl_settings as ss
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
+    gather_virtualization, host_path, read_text)
+
+# Root of the host's file system; unit tests point it at a fixture tree.
+ROOT = '/'
+
+
+def confinement_of(virtualization):
+    """Describe the container or namespace that limits live writes, or None on a host."""
+    namespaces = virtualization.get('namespaces', {})
+    if virtualization.get('container'):
+        engine = virtualization.get('container_type')
+        return 'a container (%sPID namespace not the initial one)' % (
+            engine + ', ' if engine and engine != 'unknown' else '')
+    if namespaces.get('net', {}).get('differs_from_pid1'):
+        return 'a network namespace other than PID 1\'s'
+    return None
+
+
+def read_live(root, key):
+    """(exists, value) of a key under /proc/sys; value None when it exists but cannot be read."""
+    path = host_path(root, ss.proc_path(key))
+    if not os.path.isfile(path):
+        return False, None
+    text = read_text(root, ss.proc_path(key))
+    return True, (text.strip() if text is not None and os.access(path, os.R_OK) else None)
+
+
+def write_live(root, key, value):
+    """Write one value to /proc/sys; raises OSError with the kernel's errno."""
+    handle = os.open(host_path(root, ss.proc_path(key)), os.O_WRONLY | os.O_TRUNC)
+    try:
+        os.write(handle, (ss.value_text(value) + '\n').encode('utf-8'))
+    finally:
+        os.close(handle)
+
+
+def apply_live(root, writes):
+    """Write ``writes`` [(key, value, before)] in order; on any failure put back what was written.
+
+    Returns (after values by key, None) or (None, message).
+    """
+    done = []
+    problem = None
+    after = {}
+    for key, value, before in writes:
+        try:
+            write_live(root, key, value)
+        except (IOError, OSError) as error:
+            problem = 'writing %s = %s to /proc/sys failed: %s' % (key, ss.value_text(value),
+                                                                    os.strerror(error.errno or errno.EIO))
+            break
+        done.append((key, before))
+        exists, now = read_live(root, key)
+        if now is not None and ss.normalise(now) != ss.normalise(value):
+            problem = 'the kernel kept %s = %s after %s was written' % (key, now, ss.value_text(value))
+            break
+        after[key] = now
+    if problem is None:
+        return after, None
+    for key, before in reversed(done):
+        try:
+            write_live(root, key, before)
+        except (IOError, OSError) as error:
+            problem += '; putting back %s = %s failed too: %s' % (key, before, os.strerror(error.errno or errno.EIO))
+    return None, problem
+
+
+def write_file(module, root, path, content):
+    """Replace our sysctl.d file atomically, mode 0644."""
+    target = host_path(root, path)
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, staged = tempfile.mkstemp(dir=directory, prefix='.%s-' % os.path.basename(target))
+    with os.fdopen(handle, 'wb') as staged_file:
+        staged_file.write(content.encode('utf-8'))
+        staged_file.flush()
+        os.fsync(staged_file.fileno())
+    os.chmod(staged, 0o644)
+    module.atomic_move(staged, target)
+
+
+def listdir(root):
+    def names(directory):
+        try:
+            return os.listdir(host_path(root, directory))
+        except (IOError, OSError):
+            return []
+    return names
+
+
+def input_problems(params):
+    """Every problem with the input, all at once."""
+    problems = []
+    settings = params['settings']
+    directory, name = os.path.split(params['file'])
+    if directory not in ss.SYSCTL_D_DIRS or not name.endswith('.conf') or name == '.conf':
+        problems.append('file: %s is not read at boot; use a name ending in .conf in one of %s'
+                        % (params['file'], ', '.join(ss.SYSCTL_D_DIRS)))
+    seen = {}
+    for key in sorted(settings):
+        try:
+            name = ss.canonical_name(key)
+        except ValueError as error:
+            problems.append('settings: %s' % error)
+            continue
+        if name in seen:
+            problems.append('settings: %s and %s are the same key' % (seen[name], key))
+        seen[name] = key
+        problem = ss.value_problem(key, settings[key])
+        if problem:
+            problems.append('settings: ' + problem)
+    if not problems:
+        problems.extend('settings: ' + p for p in ss.red_line_violations(settings, params['red_lines']))
+    return problems
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            settings=dict(type='dict', required=True),
+            file=dict(type='path', default=ss.DEFAULT_FILE),
+            missing=dict(type='str', choices=['fail', 'warn', 'skip'], default='fail'),
+            apply=dict(type='str', choices=['live', 'persist_only'], default='live'),
+            header=dict(type='str', default='Ansible managed by tencentos.fleet.sysctl_profile; '
+                                            'local changes are overwritten'),
+            red_lines=dict(type='list', elements='dict', default=[], options=dict(
+                key=dict(type='str', required=True, no_log=False),
+                value=dict(type='raw', required=True),
+                reason=dict(type='str', required=True),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = ROOT
+    settings = params['settings']
+    path = params['file']
+    result = dict(changed=False, file=path, file_changed=False, confinement=None, keys={},
+                  applied=[], persisted_only=[], missing=[], overridden_at_boot={})
+
+    problems = input_problems(params)
+    if problems:
+        module.fail_json(msg='%s; nothing was changed' % '; '.join(problems), **result)
+
+    confinement = confinement_of(gather_virtualization(root))
+    result['confinement'] = confinement
+    gate_exists, gate = read_live(root, ss.GATES['vm.max_map_count'])
+    file_before = ss.parse_conf(read_text(root, path))
+
+    ordered = ss.order_keys(settings)
+    present = []
+    writes = []
+    for key in ordered:
+        name = ss.canonical_name(key)
+        exists, before = read_live(root, key)
+        entry = dict(before=before, after=before, file_before=file_before.get(name, (None, None))[1],
+                     file=None, live='missing', reason=None)
+        result['keys'][key] = entry
+        if not exists:
+            entry['reason'] = 'not in /proc/sys: the kernel lacks it, a kernel module that adds it is not loaded'
+            if confinement and name.startswith('net.'):
+                entry['reason'] += ', or it is global and %s does not show it' % confinement
+            result['missing'].append(key)
+            continue
+        present.append(key)
+        entry['file'] = ss.value_text(settings[key])
+        refusal = ss.live_refusal(name, confinement, gate if gate_exists else None)
+        if params['apply'] == 'persist_only':
+            refusal = 'apply is persist_only: written to the file for the next boot'
+        elif refusal is None and before is None:
+            refusal = 'write-only: its value cannot be read back to compare, so it is written to the file only'
+        if refusal:
+            entry.update(live='not_applied', reason=refusal)
+            result['persisted_only'].append(key)
+        elif ss.normalise(before) == ss.normalise(settings[key]):
+            entry['live'] = 'unchanged'
+        else:
+            entry.update(live='applied', after=ss.value_text(settings[key]))
+            writes.append((key, settings[key], before))
+            result['applied'].append(key)
+
+    if result['missing'] and params['missing'] == 'fail':
+        module.fail_json(msg='%d key(s) not in /proc/sys: %s (set missing=warn or skip to leave them out); '
+                             'nothing was changed' % (len(result['missing']), ', '.join(result['missing'])),
+                         **result)
+    if result['missing'] and params['missing'] == 'warn':
+        module.warn('left out, not in /proc/sys: %s' % ', '.join(result['missing']))
+
+    before_text = read_text(root, path)
+    after_text = ss.render_conf(params['header'], [(key, settings[key]) for key in present])
+    result['file_changed'] = before_text != after_text
+    result['changed'] = result['file_changed'] or bool(writes)
+
+    wanted = dict((ss.canonical_name(key), settings[key]) for key in present)
+    order = ss.boot_order(listdir(root), path)
+    parsed = dict((other, ss.parse_conf(read_text(root, other))) for other in order if other != path)
+    for name, overrides in ss.overridden_at_boot(order, path, parsed, wanted).items():
+        key = [k for k in present if ss.canonical_name(k) == name][0]
+        result['overridden_at_boot'][key] = ['%s: %s' % pair for pair in overrides]
+        module.warn('%s = %s is overridden at boot by %s' % (key, ss.value_text(settings[key]),
+                                                              ', '.join('%s (%s)' % pair for pair in overrides)))
+
+    if module._diff:
+        live_before = ''.join('%s = %s\n' % (key, before) for key, value, before in writes)
+        live_after = ''.join('%s = %s\n' % (key, ss.value_text(value)) for key, value, before in writes)
+        result['diff'] = [
+            dict(before_header=path, after_header=path, before=before_text or '', after=after_text),
+            dict(before_header='/proc/sys (live)', after_header='/proc/sys (live)',
+                 before=live_before, after=live_after),
+        ]
+    if module.check_mode or not result['changed']:
+        module.exit_json(**result)
+
+    after, problem = apply_live(root, writes)
+    if problem:
+        module.fail_json(msg='%s; the values written before it were put back and %s was not changed'
+                             % (problem, path), **result)
+    for key, value in after.items():
+        result['keys'][key]['after'] = value
+    if result['file_changed']:
+        try:
+            write_file(module, root, path, after_text)
+        except (IOError, OSError) as error:
+            _, undo_problem = apply_live(root, [(key, before, value) for key, value, before in reversed(writes)])
+            module.fail_json(msg='writing %s failed: %s; the live values were put back%s'
+                                 % (path, error, '' if not undo_problem else ' except: ' + undo_problem),
+                             **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
