@@ -51,12 +51,17 @@ _KEY_PART = re.compile(r'^[A-Za-z0-9_.:@+-]+$')
 def key_parts(key):
     """Split a key into its /proc/sys path parts.
 
-    ``net.ipv4.ip_forward`` has dots between parts. A key written with ``/``
+    ``net.ipv4.ip_forward`` has dots between parts. A key whose first separator is ``/``
     (``net/ipv4/conf/eth0.100/rp_filter``) keeps dots inside parts, for interface names with
-    dots, as sysctl(8) and sysctl.d(5) accept. Raises ValueError for a key that cannot name a file.
+    dots; in a key whose first separator is ``.``, a ``/`` stands for a dot inside a part
+    (``net.ipv4.conf.eth0/100.rp_filter``, the name sysctl(8) prints), as sysctl(8) and
+    sysctl.d(5) read them. Raises ValueError for a key that cannot name a file.
     """
     text = key.strip()
-    parts = text.strip('/').split('/') if '/' in text else text.split('.')
+    if re.match(r'[^./]*/', text):
+        parts = text.strip('/').split('/')
+    else:
+        parts = [part.replace('/', '.') for part in text.split('.')]
     if not text or any(not part or part in ('.', '..') or not _KEY_PART.match(part) for part in parts):
         raise ValueError('%r is not a sysctl key (parts separated by "." or "/", no empty parts)' % key)
     return parts
@@ -102,8 +107,8 @@ def value_problem(key, value):
 
 
 def value_text(value):
-    """The text written for ``value`` (an int or a string)."""
-    return u'{0}'.format(value).strip()
+    """The text written for ``value`` (an int or a string), whitespace-normalised as the kernel reads it."""
+    return normalise(value)
 
 
 def order_keys(keys):

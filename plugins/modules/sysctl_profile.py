@@ -16,7 +16,7 @@ description:
     B(one) file of its own in C(/etc/sysctl.d) (atomically, keys in a stable order, a header that says the
     file is managed) and writes to C(/proc/sys) only the values that differ from the running kernel.
   - Values are compared as the kernel prints them, with runs of spaces and tabs as one separator, so
-    C("4096	87380	6291456") equals C("4096 87380 6291456") and a re-run changes nothing.
+    the C(tcp_rmem) value the kernel prints with tabs equals C("4096 87380 6291456") and a re-run changes nothing.
   - B(Knows namespaces.) In a container, or in a network namespace other than PID 1's, it writes live only
     the keys that the container's own namespaces hold - C(net.*) (on TencentOS kernels that includes
     C(tcp_max_orphans), C(tcp_rmem), C(tcp_wmem)), IPC, UTS and user namespace keys, and C(vm.max_map_count) while
@@ -172,6 +172,13 @@ missing:
   returned: always
   type: list
   elements: str
+pending:
+  description:
+    - Keys whose live value differs from the file after this run, because they were not applied live; they take effect
+      at the next boot of the host (or, in a container, of the machine).
+  returned: always
+  type: list
+  elements: str
 overridden_at_boot:
   description: Keys that a file applied after this one at boot sets to another value, with that file and value.
   returned: always
@@ -206,12 +213,18 @@ def confinement_of(virtualization):
 
 
 def read_live(root, key):
-    """(exists, value) of a key under /proc/sys; value None when it exists but cannot be read."""
+    """(exists, value) of a key under /proc/sys; value None when it exists but cannot be read.
+
+    A write-only key (mode 0200 or 0222, such as TK3's container_stats_isolated) counts as
+    unreadable by its mode, as the kernel refuses even root a read of it.
+    """
     path = host_path(root, ss.proc_path(key))
     if not os.path.isfile(path):
         return False, None
+    if not os.stat(path).st_mode & 0o444:
+        return True, None
     text = read_text(root, ss.proc_path(key))
-    return True, (text.strip() if text is not None and os.access(path, os.R_OK) else None)
+    return True, (text.strip() if text is not None else None)
 
 
 def write_live(root, key, value):
@@ -267,6 +280,8 @@ def write_file(module, root, path, content):
         os.fsync(staged_file.fileno())
     os.chmod(staged, 0o644)
     module.atomic_move(staged, target)
+    # atomic_move gives a new file 0666 less the umask and an old file its old mode.
+    os.chmod(target, 0o644)
 
 
 def listdir(root):
@@ -326,7 +341,7 @@ def main():
     settings = params['settings']
     path = params['file']
     result = dict(changed=False, file=path, file_changed=False, confinement=None, keys={},
-                  applied=[], persisted_only=[], missing=[], overridden_at_boot={})
+                  applied=[], persisted_only=[], missing=[], pending=[], overridden_at_boot={})
 
     problems = input_problems(params)
     if problems:
@@ -362,6 +377,8 @@ def main():
         if refusal:
             entry.update(live='not_applied', reason=refusal)
             result['persisted_only'].append(key)
+            if before is None or ss.normalise(before) != ss.normalise(settings[key]):
+                result['pending'].append(key)
         elif ss.normalise(before) == ss.normalise(settings[key]):
             entry['live'] = 'unchanged'
         else:

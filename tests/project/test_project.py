@@ -125,3 +125,38 @@ def test_every_public_default_has_a_comment():
             if re.match(r'^tencentos_\w+:', line):
                 previous = lines[index - 1]
                 assert previous.startswith('#') or re.match(r'^tencentos_\w+:', previous), line
+
+
+def readme_profile_table(readme, heading):
+    """{key: value} of the table under a '### `heading`' of the sysctl role's README."""
+    section = readme.split('### `%s`' % heading, 1)[1].split('\n### ', 1)[0]
+    return dict(re.findall(r'^\| `([^`]+)` \| `([^`]+)` \|', section, re.MULTILINE))
+
+
+def test_sysctl_readme_documents_every_profile_key_with_its_value():
+    readme = read('roles/sysctl/README.md')
+    variables = load('roles/sysctl/vars/main.yml')
+    profiles = variables['__tencentos_sysctl_profiles']
+    kernel_keys = {}
+    for path in glob.glob(os.path.join(ROOT, 'roles/sysctl/vars/kernel_*.yml')):
+        kernel_keys.update(load(os.path.relpath(path, ROOT))['__tencentos_sysctl_kernel_keys'])
+    documented_host = dict(profiles['host'], **kernel_keys)
+    documented_host['kernel.stats_isolated'] = 1
+    expected = {
+        'host': documented_host,
+        'tke_node': dict(profiles['tke_node'], **variables['__tencentos_sysctl_forwarding']),
+        'container': profiles['container'],
+    }
+    for profile, keys in expected.items():
+        table = readme_profile_table(readme, profile)
+        assert table == dict((key, str(value)) for key, value in keys.items()), profile
+
+
+def test_sysctl_readme_lists_every_red_line():
+    readme = read('roles/sysctl/README.md')
+    variables = load('roles/sysctl/vars/main.yml')
+    section = readme.split('### Red lines', 1)[1]
+    documented = dict(re.findall(r'^\| `([^`]+)` \| ([^|]+) \|', section, re.MULTILINE))
+    for name in ('always', 'tke_node', 'vpc_cni'):
+        for line in variables['__tencentos_sysctl_red_lines_' + name]:
+            assert '`%s`' % line['value'] in documented.get(line['key'], ''), line
