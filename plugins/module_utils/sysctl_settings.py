@@ -214,10 +214,10 @@ def live_refusal(name, confinement, max_map_count_gate):
         return None
     if name == 'vm.max_map_count' and max_map_count_gate is not None:
         return ('held by the PID namespace only while kernel.isolate_max_map_count is 1 (it is %s); '
-                'in %s a write would change the whole machine, so it is written to the file only'
+                'in %s a write would reach every namespace of the machine, so it is written to the file only'
                 % (normalise(max_map_count_gate), confinement))
-    return ('global to the kernel: in %s a write would change the whole machine, not this host\'s '
-            'namespaces, so it is written to the file only' % confinement)
+    return ('global to the kernel, and %s holds only its own namespaces\' keys: a write would reach every '
+            'namespace of the machine, so it is written to the file only' % confinement)
 
 
 def red_line_violations(settings, red_lines):

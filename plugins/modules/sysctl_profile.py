@@ -145,7 +145,7 @@ confinement:
   returned: always
   type: str
   sample: a container (podman, PID namespace not the initial one)
-keys:
+per_key:
   description:
     - Every key of O(settings), by the name it was given.
     - C(before) and C(after) are the live values (null when the key is missing or write-only); C(file_before) and
@@ -239,7 +239,7 @@ def write_live(root, key, value):
 def apply_live(root, writes):
     """Write ``writes`` [(key, value, before)] in order; on any failure put back what was written.
 
-    Returns (after values by key, None) or (None, message).
+    Returns (after values by key, None) or (None, message saying what failed and what was put back).
     """
     done = []
     problem = None
@@ -248,22 +248,29 @@ def apply_live(root, writes):
         try:
             write_live(root, key, value)
         except (IOError, OSError) as error:
-            problem = 'writing %s = %s to /proc/sys failed: %s' % (key, ss.value_text(value),
-                                                                    os.strerror(error.errno or errno.EIO))
+            problem = 'writing %s = %s to /proc/sys failed: %s' % (
+                key, ss.value_text(value), os.strerror(error.errno or errno.EIO))
             break
         done.append((key, before))
-        exists, now = read_live(root, key)
+        now = read_live(root, key)[1]
         if now is not None and ss.normalise(now) != ss.normalise(value):
             problem = 'the kernel kept %s = %s after %s was written' % (key, now, ss.value_text(value))
             break
         after[key] = now
     if problem is None:
         return after, None
+    not_restored = []
     for key, before in reversed(done):
         try:
             write_live(root, key, before)
         except (IOError, OSError) as error:
-            problem += '; putting back %s = %s failed too: %s' % (key, before, os.strerror(error.errno or errno.EIO))
+            not_restored.append('%s (still %s, was %s: %s)' % (
+                key, ss.value_text(dict((k, v) for k, v, b in writes)[key]), before,
+                os.strerror(error.errno or errno.EIO)))
+    if not_restored:
+        return None, '%s; putting back failed for %s' % (problem, ', '.join(not_restored))
+    if done:
+        return None, '%s; the values written before it were put back' % problem
     return None, problem
 
 
@@ -282,6 +289,18 @@ def write_file(module, root, path, content):
     module.atomic_move(staged, target)
     # atomic_move gives a new file 0666 less the umask and an old file its old mode.
     os.chmod(target, 0o644)
+
+
+def restore_file(module, root, path, before_text):
+    """Put the file back as it was before this run; say what happened."""
+    try:
+        if before_text is None:
+            os.remove(host_path(root, path))
+        else:
+            write_file(module, root, path, before_text)
+    except (IOError, OSError) as error:
+        return '%s could not be put back: %s' % (path, error)
+    return '%s was put back as it was' % path
 
 
 def listdir(root):
@@ -340,7 +359,7 @@ def main():
     root = ROOT
     settings = params['settings']
     path = params['file']
-    result = dict(changed=False, file=path, file_changed=False, confinement=None, keys={},
+    result = dict(changed=False, file=path, file_changed=False, confinement=None, per_key={},
                   applied=[], persisted_only=[], missing=[], pending=[], overridden_at_boot={})
 
     problems = input_problems(params)
@@ -360,7 +379,7 @@ def main():
         exists, before = read_live(root, key)
         entry = dict(before=before, after=before, file_before=file_before.get(name, (None, None))[1],
                      file=None, live='missing', reason=None)
-        result['keys'][key] = entry
+        result['per_key'][key] = entry
         if not exists:
             entry['reason'] = 'not in /proc/sys: the kernel lacks it, a kernel module that adds it is not loaded'
             if confinement and name.startswith('net.'):
@@ -404,8 +423,8 @@ def main():
     for name, overrides in ss.overridden_at_boot(order, path, parsed, wanted).items():
         key = [k for k in present if ss.canonical_name(k) == name][0]
         result['overridden_at_boot'][key] = ['%s: %s' % pair for pair in overrides]
-        module.warn('%s = %s is overridden at boot by %s' % (key, ss.value_text(settings[key]),
-                                                              ', '.join('%s (%s)' % pair for pair in overrides)))
+        module.warn('%s = %s is overridden at boot by %s' % (
+            key, ss.value_text(settings[key]), ', '.join('%s (%s)' % pair for pair in overrides)))
 
     if module._diff:
         live_before = ''.join('%s = %s\n' % (key, before) for key, value, before in writes)
@@ -418,20 +437,20 @@ def main():
     if module.check_mode or not result['changed']:
         module.exit_json(**result)
 
-    after, problem = apply_live(root, writes)
-    if problem:
-        module.fail_json(msg='%s; the values written before it were put back and %s was not changed'
-                             % (problem, path), **result)
-    for key, value in after.items():
-        result['keys'][key]['after'] = value
+    # The file first: if it cannot be written, nothing live has changed yet. If a live write then
+    # fails, the old file comes back with the old values.
     if result['file_changed']:
         try:
             write_file(module, root, path, after_text)
         except (IOError, OSError) as error:
-            _, undo_problem = apply_live(root, [(key, before, value) for key, value, before in reversed(writes)])
-            module.fail_json(msg='writing %s failed: %s; the live values were put back%s'
-                                 % (path, error, '' if not undo_problem else ' except: ' + undo_problem),
-                             **result)
+            module.fail_json(msg='writing %s failed: %s; nothing was changed' % (path, error), **result)
+    after, problem = apply_live(root, writes)
+    if problem:
+        if result['file_changed']:
+            problem += '; ' + restore_file(module, root, path, before_text)
+        module.fail_json(msg=problem, **result)
+    for key, value in after.items():
+        result['per_key'][key]['after'] = value
     module.exit_json(**result)
 
 
