@@ -45,6 +45,16 @@ NAMESPACED_PREFIXES = (
     ('user.', 'user'),
 )
 
+# Which kind of namespace (the name of its /proc/self/ns link) a holder of NAMESPACED_PREFIXES is.
+NAMESPACE_KINDS = {'network': 'net', 'IPC': 'ipc', 'UTS': 'uts', 'user': 'user', 'PID': 'pid'}
+
+# The initial namespaces have fixed /proc inode numbers since Linux 3.8 (include/linux/proc_ns.h).
+INITIAL_NAMESPACE_INODES = {'pid': 4026531836, 'ipc': 4026531839, 'uts': 4026531838, 'user': 4026531837}
+
+# Only the initial network namespace registers net.core's global table (net/core/sysctl_net_core.c,
+# net_core_table, which holds netdev_max_backlog): no other namespace shows this key.
+INITIAL_NETNS_ONLY_KEY = 'net/core/netdev_max_backlog'
+
 _KEY_PART = re.compile(r'^[A-Za-z0-9_.:@+-]+$')
 
 
@@ -77,9 +87,25 @@ def proc_path(key, proc_sys=PROC_SYS):
     return os.path.join(proc_sys, *key_parts(key))
 
 
+_HEX = re.compile(r'^([+-]?)0[xX]([0-9a-fA-F]+)$')
+_OCTAL = re.compile(r'^([+-]?)0([0-7]+)$')
+_DECIMAL = re.compile(r'^([+-]?)0*(\d+)$')
+
+
+def _number_token(token):
+    """A token as the kernel's proc_dointvec reads it (base 0: 0x1f, 017, 15), in decimal; others unchanged."""
+    for pattern, base in ((_HEX, 16), (_OCTAL, 8), (_DECIMAL, 10)):
+        match = pattern.match(token)
+        if match:
+            sign = '-' if match.group(1) == '-' and int(match.group(2), base) else ''
+            return sign + str(int(match.group(2), base))
+    return token
+
+
 def normalise(value):
-    """Compare values as the kernel does: runs of spaces and tabs are one separator."""
-    return ' '.join(u'{0}'.format(value).split())
+    """Compare values as the kernel reads them: runs of spaces and tabs are one separator, and
+    numbers are numbers whatever their base (0x1 and 01 are 1, as red lines must see them)."""
+    return ' '.join(_number_token(token) for token in u'{0}'.format(value).split())
 
 
 def value_problem(key, value):
@@ -107,8 +133,8 @@ def value_problem(key, value):
 
 
 def value_text(value):
-    """The text written for ``value`` (an int or a string), whitespace-normalised as the kernel reads it."""
-    return normalise(value)
+    """The text written for ``value`` (an int or a string): its words, one space apart."""
+    return ' '.join(u'{0}'.format(value).split())
 
 
 def order_keys(keys):
@@ -200,18 +226,41 @@ def namespace_holding(name, max_map_count_isolated):
     return None
 
 
-def live_refusal(name, confinement, max_map_count_gate):
+def private_namespaces(links, netns_private):
+    """The kinds of namespace this process does not share with the machine, of pid, ipc, uts, user, net.
+
+    ``links`` maps a kind to the link of /proc/self/ns/<kind> (``pid:[4026532000]``); a link
+    that could not be read counts as shared. The network namespace has no fixed number, so the
+    caller tells (``netns_private``).
+    """
+    private = set()
+    for kind, inode in INITIAL_NAMESPACE_INODES.items():
+        link = links.get(kind)
+        if link and link != '%s:[%d]' % (kind, inode):
+            private.add(kind)
+    if netns_private:
+        private.add('net')
+    return private
+
+
+def live_refusal(name, confinement, private, max_map_count_gate):
     """Why the key of canonical ``name`` must not be written live here, or None.
 
     ``confinement`` describes the container or namespace the module runs in, or is None on
-    a host in the initial namespaces. ``max_map_count_gate`` is the live value of
-    kernel.isolate_max_map_count, or None where the kernel does not have it.
+    a host in the initial namespaces; ``private`` is :func:`private_namespaces`. A key is written
+    only when the namespace that holds it is one of the private ones: a container that shares the
+    machine's network (``--network=host``) must not write ``net.*``. ``max_map_count_gate`` is
+    the live value of kernel.isolate_max_map_count, or None where the kernel does not have it.
     """
     if confinement is None:
         return None
     isolated = max_map_count_gate is not None and normalise(max_map_count_gate) not in ('', '0')
-    if namespace_holding(name, isolated):
+    holder = namespace_holding(name, isolated)
+    if holder and NAMESPACE_KINDS[holder] in private:
         return None
+    if holder:
+        return ('held by the %s namespace, which %s shares with the machine: a write would change the '
+                'machine\'s own value, so it is written to the file only' % (holder, confinement))
     if name == 'vm.max_map_count' and max_map_count_gate is not None:
         return ('held by the PID namespace only while kernel.isolate_max_map_count is 1 (it is %s); '
                 'in %s a write would reach every namespace of the machine, so it is written to the file only'

@@ -17,15 +17,18 @@ description:
     file is managed) and writes to C(/proc/sys) only the values that differ from the running kernel.
   - Values are compared as the kernel prints them, with runs of spaces and tabs as one separator, so
     the C(tcp_rmem) value the kernel prints with tabs equals C("4096 87380 6291456") and a re-run changes nothing.
-  - B(Knows namespaces.) In a container, or in a network namespace other than PID 1's, it writes live only
-    the keys that the container's own namespaces hold - C(net.*) (on TencentOS kernels that includes
-    C(tcp_max_orphans), C(tcp_rmem), C(tcp_wmem)), IPC, UTS and user namespace keys, and C(vm.max_map_count) while
-    TencentOS' C(kernel.isolate_max_map_count) is 1. Every other key would change the whole machine, so it is
-    written to the file only and reported with that reason.
+  - B(Knows namespaces.) In a container, or in a network namespace of its own, it writes live only the keys held
+    by a namespace that is not the machine's - C(net.*) in a private network namespace (on TencentOS kernels that
+    includes C(tcp_max_orphans), C(tcp_rmem), C(tcp_wmem)), IPC, UTS and user namespace keys in private ones, and
+    C(vm.max_map_count) in a private PID namespace while TencentOS' C(kernel.isolate_max_map_count) is 1. A container
+    that shares the machine's network (C(--network=host)) writes no C(net.*) key. Every other key would change the
+    machine, so it is written to the file only and reported with that reason.
+  - Values compare as the kernel reads them - numbers in any base (C(0x1), C(01), C(1)), words whitespace-separated.
   - Gates are written and applied before the keys they gate (C(kernel.isolate_max_map_count) before
     C(vm.max_map_count)).
-  - If a live write fails, or the kernel keeps another value than the one written, the values already
-    written in this run are put back and the file is not touched.
+  - The file is replaced first, then the live values are written. If a live write fails, or the kernel keeps
+    another value than the one written, the values written in this run are put back and the file is put back as
+    it was; if the file cannot be written, nothing live has changed.
   - Warns about files that systemd-sysctl applies after this one at boot and that set one of its keys to another value.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
@@ -174,8 +177,8 @@ missing:
   elements: str
 pending:
   description:
-    - Keys whose live value differs from the file after this run, because they were not applied live; they take effect
-      at the next boot of the host (or, in a container, of the machine).
+    - Keys whose live value differs from the file after this run, because they were not applied live. On a host they
+      take effect at its next boot; in a container only if whatever starts it applies its C(/etc/sysctl.d).
   returned: always
   type: list
   elements: str
@@ -194,22 +197,25 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import sysctl_settings as ss
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    gather_virtualization, host_path, read_text)
+    gather_virtualization, host_path, read_link, read_text)
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
 
 
-def confinement_of(virtualization):
-    """Describe the container or namespace that limits live writes, or None on a host."""
-    namespaces = virtualization.get('namespaces', {})
-    if virtualization.get('container'):
+def namespaces_of(root, virtualization):
+    """(description of the confinement or None on a host, set of private namespace kinds)."""
+    links = dict((kind, read_link(root, '/proc/self/ns/%s' % kind)) for kind in ss.INITIAL_NAMESPACE_INODES)
+    netns_private = (not os.path.exists(host_path(root, os.path.join(ss.PROC_SYS, ss.INITIAL_NETNS_ONLY_KEY)))
+                     or bool(virtualization['namespaces'].get('net', {}).get('differs_from_pid1')))
+    private = ss.private_namespaces(links, netns_private)
+    if 'pid' in private or virtualization.get('container'):
         engine = virtualization.get('container_type')
         return 'a container (%sPID namespace not the initial one)' % (
-            engine + ', ' if engine and engine != 'unknown' else '')
-    if namespaces.get('net', {}).get('differs_from_pid1'):
-        return 'a network namespace other than PID 1\'s'
-    return None
+            engine + ', ' if engine and engine != 'unknown' else ''), private
+    if 'net' in private:
+        return 'a network namespace of its own', private
+    return None, private
 
 
 def read_live(root, key):
@@ -245,13 +251,15 @@ def apply_live(root, writes):
     problem = None
     after = {}
     for key, value, before in writes:
+        # Put back even a key whose write failed: the kernel stores a list of numbers one by one,
+        # so an error on the third leaves the first two written.
+        done.append((key, before))
         try:
             write_live(root, key, value)
         except (IOError, OSError) as error:
             problem = 'writing %s = %s to /proc/sys failed: %s' % (
                 key, ss.value_text(value), os.strerror(error.errno or errno.EIO))
             break
-        done.append((key, before))
         now = read_live(root, key)[1]
         if now is not None and ss.normalise(now) != ss.normalise(value):
             problem = 'the kernel kept %s = %s after %s was written' % (key, now, ss.value_text(value))
@@ -269,7 +277,7 @@ def apply_live(root, writes):
                 os.strerror(error.errno or errno.EIO)))
     if not_restored:
         return None, '%s; putting back failed for %s' % (problem, ', '.join(not_restored))
-    if done:
+    if len(done) > 1:
         return None, '%s; the values written before it were put back' % problem
     return None, problem
 
@@ -366,7 +374,7 @@ def main():
     if problems:
         module.fail_json(msg='%s; nothing was changed' % '; '.join(problems), **result)
 
-    confinement = confinement_of(gather_virtualization(root))
+    confinement, private = namespaces_of(root, gather_virtualization(root))
     result['confinement'] = confinement
     gate_exists, gate = read_live(root, ss.GATES['vm.max_map_count'])
     file_before = ss.parse_conf(read_text(root, path))
@@ -388,7 +396,7 @@ def main():
             continue
         present.append(key)
         entry['file'] = ss.value_text(settings[key])
-        refusal = ss.live_refusal(name, confinement, gate if gate_exists else None)
+        refusal = ss.live_refusal(name, confinement, private, gate if gate_exists else None)
         if params['apply'] == 'persist_only':
             refusal = 'apply is persist_only: written to the file for the next boot'
         elif refusal is None and before is None:

@@ -150,6 +150,11 @@ def test_sysctl_readme_documents_every_profile_key_with_its_value():
     for profile, keys in expected.items():
         table = readme_profile_table(readme, profile)
         assert table == dict((key, str(value)) for key, value in keys.items()), profile
+    # Every row of the profile tables gives a reason and a source.
+    profiles_section = readme.split('## The profiles', 1)[1].split('### Red lines', 1)[0]
+    for row in re.findall(r'^\| `[a-z][^`]*` \| `[^`]+` \|.*$', profiles_section, re.MULTILINE):
+        cells = [cell.strip() for cell in row.strip('|').split('|')]
+        assert len(cells) >= 4 and all(cells[2:4]), row
 
 
 def test_sysctl_readme_lists_every_red_line():
