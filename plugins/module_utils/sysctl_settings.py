@@ -87,9 +87,10 @@ def proc_path(key, proc_sys=PROC_SYS):
     return os.path.join(proc_sys, *key_parts(key))
 
 
-_HEX = re.compile(r'^([+-]?)0[xX]([0-9a-fA-F]+)$')
-_OCTAL = re.compile(r'^([+-]?)0([0-7]+)$')
-_DECIMAL = re.compile(r'^([+-]?)0*(\d+)$')
+# proc_get_long(): an optional '-', then base 0 as strtoul reads it; '08' and '+1' are not numbers to it.
+_HEX = re.compile(r'^(-?)0[xX]([0-9a-fA-F]+)$')
+_OCTAL = re.compile(r'^(-?)0([0-7]+)$')
+_DECIMAL = re.compile(r'^(-?)([1-9][0-9]*|0)$')
 
 
 def _number_token(token):

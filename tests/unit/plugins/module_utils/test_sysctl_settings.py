@@ -104,6 +104,38 @@ def test_different_numbers_do_not_compare_equal():
     assert ss.normalise(1) != ss.normalise(10)
 
 
+@pytest.mark.parametrize('spellings', [
+    ('1', '01', '0x1', '0X1', '001', 1),
+    ('0', '00', '0x0', '000', '-0', 0),
+    ('31', '0x1f', '0x1F', '037', '0037'),
+    ('8', '010'),
+    ('-1', '-01', '-0x1', -1),
+    ('4096 87380 6291456', '0x1000 87380 030000000', '4096\t0252524  0x600000'),
+])
+def test_numbers_compare_equal_whatever_their_base_as_proc_dointvec_reads_them(spellings):
+    # proc_dointvec parses with base 0: 0x for hex, a leading 0 for octal.
+    assert set(ss.normalise(value) for value in spellings) == set([ss.normalise(spellings[0])])
+    assert ss.normalise(spellings[0]) == ' '.join(str(spellings[0]).split())
+
+
+@pytest.mark.parametrize('value, expected', [('0x1f', '31'), ('010', '8'), ('-010', '-8'), ('0', '0'),
+                                             ('00', '0'), ('0x10 010 10', '16 8 10')])
+def test_numbers_are_normalised_to_decimal(value, expected):
+    assert ss.normalise(value) == expected
+
+
+@pytest.mark.parametrize('value', ['reno', 'bbr', '-1', '1', '4096 87380 6291456', '0x', '0xg', '1.5', '1e3', '--1', '+7', '08', '09',
+                                   '|/usr/lib/systemd/systemd-coredump %P %u %g %s %t %c %h'])
+def test_other_words_are_left_as_they_are(value):
+    assert ss.normalise(value) == value
+
+
+def test_numbers_in_other_bases_are_not_equal_when_their_values_differ():
+    assert ss.normalise('0x10') != ss.normalise('10')
+    assert ss.normalise('010') != ss.normalise('10')
+    assert ss.normalise('-1') != ss.normalise('1')
+
+
 @pytest.mark.parametrize('value, meant', [(True, '1'), (False, '0')])
 def test_yaml_booleans_are_refused_with_how_to_quote(value, meant):
     problem = ss.value_problem('net.ipv4.ip_forward', value)
@@ -142,6 +174,13 @@ def test_value_text_is_the_value_as_the_kernel_prints_it_with_spaces():
     assert ss.value_text(' 10\n') == '10'
     assert ss.value_text(0) == '0'
     assert ss.value_text(TCP_RMEM_AS_PRINTED) == TCP_RMEM_AS_WRITTEN
+
+
+def test_value_text_keeps_the_words_as_given_not_their_numbers():
+    # The file says what the profile says; only comparisons read the numbers.
+    assert ss.value_text('0x1f') == '0x1f'
+    assert ss.value_text(' 010\t 0x20  +3 ') == '010 0x20 +3'
+    assert ss.render_conf('', [('net.ipv4.ip_forward', '01')]) == 'net.ipv4.ip_forward = 01\n'
 
 
 # ---------------------------------------------------------------------------
@@ -439,45 +478,149 @@ def test_max_map_count_is_held_by_the_pid_namespace_only_while_isolated():
     assert ss.namespace_holding('vm.max_map_count', False) is None
 
 
+# /proc/self/ns links of the initial namespaces (include/linux/proc_ns.h: PROC_PID_INIT_INO 0xEFFFFFFC,
+# PROC_IPC_INIT_INO 0xEFFFFFFF, PROC_UTS_INIT_INO 0xEFFFFFFE, PROC_USER_INIT_INO 0xEFFFFFFD) and of a
+# container's own ones, numbered at creation. The network namespace has no fixed number.
+INITIAL_LINKS = {'pid': 'pid:[4026531836]', 'ipc': 'ipc:[4026531839]', 'uts': 'uts:[4026531838]',
+                 'user': 'user:[4026531837]', 'net': 'net:[4026531992]'}
+OWN_LINKS = {'pid': 'pid:[4026532401]', 'ipc': 'ipc:[4026532402]', 'uts': 'uts:[4026532403]',
+             'user': 'user:[4026532400]', 'net': 'net:[4026532404]'}
+
+
+def test_initial_namespaces_are_not_private():
+    assert ss.private_namespaces(INITIAL_LINKS, False) == set()
+
+
+@pytest.mark.parametrize('kind', ['pid', 'ipc', 'uts', 'user'])
+def test_a_namespace_other_than_the_initial_one_is_private(kind):
+    links = dict(INITIAL_LINKS, **{kind: OWN_LINKS[kind]})
+    assert ss.private_namespaces(links, False) == set([kind])
+
+
+@pytest.mark.parametrize('kind', ['pid', 'ipc', 'uts', 'user'])
+def test_initial_number_of_another_kind_is_private(kind):
+    # Each kind has its own initial number: the pid link showing the user namespace's is not initial.
+    other = dict(pid='user', ipc='uts', uts='ipc', user='pid')[kind]
+    number = INITIAL_LINKS[other].split(':', 1)[1]
+    links = dict(INITIAL_LINKS, **{kind: kind + ':' + number})
+    assert ss.private_namespaces(links, False) == set([kind])
+
+
+def test_network_namespace_is_private_only_when_the_caller_says_so():
+    # Its link has no fixed number: an own-looking link alone proves nothing.
+    assert ss.private_namespaces(OWN_LINKS, False) == set(['pid', 'ipc', 'uts', 'user'])
+    assert ss.private_namespaces(OWN_LINKS, True) == set(['pid', 'ipc', 'uts', 'user', 'net'])
+    assert ss.private_namespaces(INITIAL_LINKS, True) == set(['net'])
+
+
+@pytest.mark.parametrize('links', [{}, dict((kind, None) for kind in INITIAL_LINKS), {'pid': ''}],
+                         ids=['absent', 'unreadable', 'empty'])
+def test_links_that_cannot_be_read_count_as_shared(links):
+    assert ss.private_namespaces(links, False) == set()
+    assert ss.private_namespaces(links, True) == set(['net'])
+
+
+def test_one_unreadable_link_leaves_the_others_private():
+    links = dict(OWN_LINKS, ipc=None)
+    assert ss.private_namespaces(links, False) == set(['pid', 'uts', 'user'])
+
+
 CONTAINER = 'a container (podman, PID namespace not the initial one)'
+NETNS = 'a network namespace of its own'
+# A container with all its own namespaces, as rootless podman makes it.
+ALL_PRIVATE = set(['pid', 'ipc', 'uts', 'user', 'net'])
 
 
-@pytest.mark.parametrize('name', ['kernel.pid_max', 'vm.swappiness', 'vm.max_map_count', 'net.core.somaxconn'])
+def shared_reason(holder, confinement):
+    return ('held by the %s namespace, which %s shares with the machine: a write would change the machine\'s '
+            'own value, so it is written to the file only' % (holder, confinement))
+
+
+@pytest.mark.parametrize('name', ['kernel.pid_max', 'vm.swappiness', 'vm.max_map_count', 'net.core.somaxconn',
+                                  'kernel.shmmax'])
 def test_nothing_is_refused_on_a_host(name):
-    assert ss.live_refusal(name, None, '0') is None
-    assert ss.live_refusal(name, None, None) is None
+    assert ss.live_refusal(name, None, set(), '0') is None
+    assert ss.live_refusal(name, None, set(), '1') is None
+    assert ss.live_refusal(name, None, set(), None) is None
 
 
 @pytest.mark.parametrize('name', ['net.core.somaxconn', 'net.ipv4.tcp_rmem', 'kernel.shmmax', 'fs.mqueue.msg_max',
                                   'kernel.hostname', 'user.max_user_namespaces'])
 def test_keys_the_container_namespaces_hold_are_written_live(name):
-    assert ss.live_refusal(name, CONTAINER, '0') is None
+    assert ss.live_refusal(name, CONTAINER, ALL_PRIVATE, '0') is None
 
 
 @pytest.mark.parametrize('name', ['kernel.pid_max', 'vm.swappiness', 'kernel.isolate_max_map_count'])
 def test_global_keys_are_refused_in_a_container_with_the_reason(name):
-    reason = ss.live_refusal(name, CONTAINER, '1')
+    reason = ss.live_refusal(name, CONTAINER, ALL_PRIVATE, '1')
     assert reason == ('global to the kernel, and %s holds only its own namespaces\' keys: a write would reach '
                       'every namespace of the machine, so it is written to the file only' % CONTAINER)
 
 
 def test_max_map_count_in_a_container_follows_the_gate():
-    assert ss.live_refusal('vm.max_map_count', CONTAINER, '1') is None
-    assert ss.live_refusal('vm.max_map_count', CONTAINER, ' 1\n') is None
-    reason = ss.live_refusal('vm.max_map_count', CONTAINER, '0\n')
+    assert ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, '1') is None
+    assert ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, ' 1\n') is None
+    reason = ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, '0\n')
     assert reason.startswith('held by the PID namespace only while kernel.isolate_max_map_count is 1 (it is 0); '
                              'in %s a write' % CONTAINER)
 
 
+def test_max_map_count_gate_is_read_as_a_number():
+    assert ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, '00').startswith(
+        'held by the PID namespace only while kernel.isolate_max_map_count is 1 (it is 0)')
+    assert ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, '0x1') is None
+
+
 def test_max_map_count_without_the_gate_is_global_in_a_container():
     # A stock kernel has no kernel.isolate_max_map_count.
-    assert ss.live_refusal('vm.max_map_count', CONTAINER, None).startswith('global to the kernel')
+    assert ss.live_refusal('vm.max_map_count', CONTAINER, ALL_PRIVATE, None).startswith('global to the kernel')
 
 
-def test_network_namespace_confinement_is_named_in_the_reason():
-    netns = "a network namespace other than PID 1's"
-    assert ss.live_refusal('net.ipv4.tcp_rmem', netns, None) is None
-    assert netns in ss.live_refusal('vm.swappiness', netns, None)
+@pytest.mark.parametrize('name', ['net.core.somaxconn', 'net.ipv4.tcp_rmem', 'net.ipv4.conf.eth0/100.rp_filter'])
+def test_container_on_the_host_network_refuses_network_keys(name):
+    # podman run --network=host: its own PID, IPC and UTS namespaces, the machine's network.
+    private = set(['pid', 'ipc', 'uts'])
+    assert ss.live_refusal(name, CONTAINER, private, '1') == shared_reason('network', CONTAINER)
+
+
+def test_container_on_the_host_network_still_writes_its_own_namespaces_keys():
+    private = set(['pid', 'ipc', 'uts'])
+    for name in ('kernel.shmmax', 'fs.mqueue.msg_max', 'kernel.hostname', 'vm.max_map_count'):
+        assert ss.live_refusal(name, CONTAINER, private, '1') is None
+    # Rootful podman leaves the user namespace shared.
+    assert ss.live_refusal('user.max_user_namespaces', CONTAINER, private, '1') == shared_reason('user', CONTAINER)
+
+
+@pytest.mark.parametrize('name', ['kernel.shmmax', 'kernel.msgmnb', 'kernel.sem', 'fs.mqueue.msg_max'])
+def test_container_sharing_the_machines_ipc_refuses_ipc_keys(name):
+    # podman run --ipc=host.
+    private = ALL_PRIVATE - set(['ipc'])
+    assert ss.live_refusal(name, CONTAINER, private, '1') == shared_reason('IPC', CONTAINER)
+    assert ss.live_refusal('net.core.somaxconn', CONTAINER, private, '1') is None
+
+
+@pytest.mark.parametrize('name', ['net.core.somaxconn', 'net.ipv4.tcp_rmem', 'net.ipv4.conf.all.rp_filter'])
+def test_network_namespace_alone_writes_network_keys(name):
+    assert ss.live_refusal(name, NETNS, set(['net']), '1') is None
+
+
+@pytest.mark.parametrize('name, holder', [
+    ('kernel.shmmax', 'IPC'),
+    ('fs.mqueue.queues_max', 'IPC'),
+    ('kernel.hostname', 'UTS'),
+    ('kernel.domainname', 'UTS'),
+    ('user.max_user_namespaces', 'user'),
+    ('vm.max_map_count', 'PID'),
+])
+def test_network_namespace_alone_refuses_the_keys_of_the_namespaces_it_shares(name, holder):
+    # ip netns exec: every namespace but the network one is the machine's.
+    assert ss.live_refusal(name, NETNS, set(['net']), '1') == shared_reason(holder, NETNS)
+
+
+def test_network_namespace_confinement_is_named_in_the_global_reason():
+    assert NETNS in ss.live_refusal('vm.swappiness', NETNS, set(['net']), None)
+    assert ss.live_refusal('vm.max_map_count', NETNS, set(['net']), '0').startswith(
+        'held by the PID namespace only while kernel.isolate_max_map_count is 1 (it is 0); in %s' % NETNS)
 
 
 # ---------------------------------------------------------------------------
@@ -511,6 +654,22 @@ def test_red_line_values_are_compared_whitespace_normalised():
     assert ss.red_line_violations({'net.ipv4.tcp_rmem': TCP_RMEM_AS_PRINTED}, red_lines) == [
         'net.ipv4.tcp_rmem = %s is refused: too small for the VPC' % TCP_RMEM_AS_WRITTEN]
     assert ss.red_line_violations({'net.ipv4.tcp_rmem': '4096 87380 4194304'}, red_lines) == []
+
+
+@pytest.mark.parametrize('key, value', [('net.ipv4.ip_forward', '00'), ('net.ipv4.ip_forward', '0x0'),
+                                        ('net.ipv4.conf.all.rp_filter', '0x1'), ('net.ipv4.conf.eth0.rp_filter', '01'),
+                                        ('net.ipv4.tcp_tw_recycle', '0x01')])
+def test_red_line_catches_another_spelling_of_the_number(key, value):
+    # The kernel reads "00" as 0 and "0x1" as 1: the red line must too.
+    problems = ss.red_line_violations({key: value}, TKE_RED_LINES)
+    assert len(problems) == 1 and problems[0].startswith('%s = %s is refused: ' % (key, value))
+
+
+def test_red_line_given_in_another_base_catches_the_decimal_value():
+    red_lines = [{'key': 'kernel.shmmni', 'value': '0x1000', 'reason': 'too many segments'}]
+    assert ss.red_line_violations({'kernel.shmmni': 4096}, red_lines) == [
+        'kernel.shmmni = 4096 is refused: too many segments']
+    assert ss.red_line_violations({'kernel.shmmni': '0x100'}, red_lines) == []
 
 
 def test_allowed_values_and_other_keys_cross_no_red_line():

@@ -38,12 +38,18 @@ LIVE = {
     'vm/swappiness': '60',
 }
 
-# /proc/<pid>/ns links. The initial PID and user namespaces have fixed inode numbers (PROC_PID_INIT_INO,
-# PROC_USER_INIT_INO in include/linux/proc_ns.h); the others are numbered at creation (the container's
-# as in test_tencentos_features).
-INITIAL_NS = {'pid': 'pid:[4026531836]', 'net': 'net:[4026531992]', 'user': 'user:[4026531837]'}
-PODMAN_NS = {'pid': 'pid:[4026532401]', 'net': 'net:[4026532404]', 'user': 'user:[4026532400]'}
+# Shown by the initial network namespace only (net/core/sysctl_net_core.c, net_core_table): upstream default.
+INITIAL_NETNS_ONLY = {'net/core/netdev_max_backlog': '1000'}
+
+# /proc/<pid>/ns links. The initial PID, IPC, UTS and user namespaces have fixed inode numbers
+# (PROC_PID_INIT_INO, PROC_IPC_INIT_INO, PROC_UTS_INIT_INO, PROC_USER_INIT_INO in include/linux/proc_ns.h);
+# the others are numbered at creation (the container's as in test_tencentos_features).
+INITIAL_NS = {'pid': 'pid:[4026531836]', 'ipc': 'ipc:[4026531839]', 'uts': 'uts:[4026531838]',
+              'user': 'user:[4026531837]', 'net': 'net:[4026531992]'}
+PODMAN_NS = {'pid': 'pid:[4026532401]', 'ipc': 'ipc:[4026532402]', 'uts': 'uts:[4026532403]',
+             'user': 'user:[4026532400]', 'net': 'net:[4026532404]'}
 OTHER_NET_NS = dict(INITIAL_NS, net='net:[4026532500]')
+NETNS = 'a network namespace of its own'
 
 # The TKE red lines of facts sheet section 7.
 TKE_RED_LINES = [
@@ -55,11 +61,14 @@ TKE_RED_LINES = [
 class SysctlTree:
     """/proc/sys, /proc/{self,1}/ns and sysctl.d directories below a temporary directory standing for /."""
 
-    def __init__(self, tmpdir, own_ns, pid1_ns, gate='1'):
+    def __init__(self, tmpdir, own_ns, pid1_ns, gate='1', initial_netns=True):
         self.tmpdir = tmpdir
         self.root = str(tmpdir)
         for path, value in LIVE.items():
             self.set_live(path, value)
+        if initial_netns:
+            for path, value in INITIAL_NETNS_ONLY.items():
+                self.set_live(path, value)
         self.set_live('kernel/isolate_max_map_count', gate)
         for pid, links in (('self', own_ns), ('1', pid1_ns)):
             for kind, target in links.items():
@@ -109,9 +118,12 @@ def host(tmpdir, monkeypatch):
     return tree
 
 
-def container(tmpdir, monkeypatch, gate):
-    """A podman container (its own PID 1 in its own namespaces) on a TK4 machine with the given gate."""
-    tree = SysctlTree(tmpdir, PODMAN_NS, PODMAN_NS, gate=gate)
+def container(tmpdir, monkeypatch, gate, namespaces=None):
+    """A podman container (its own PID 1 in its own namespaces, or in the machine's where ``namespaces``
+    has the initial link) on a TK4 machine with the given gate."""
+    namespaces = namespaces or PODMAN_NS
+    tree = SysctlTree(tmpdir, namespaces, namespaces, gate=gate,
+                      initial_netns=namespaces['net'] == INITIAL_NS['net'])
     tmpdir.join('run', '.containerenv').write('engine="podman-4.4.1"\n', ensure=True)
     monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
     return tree
@@ -181,6 +193,19 @@ def test_ints_and_strings_of_the_same_value_change_nothing(host, run_module, sna
     failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': ' 8192 '}})
     assert not failed and result['changed'] is False
     assert host.files(snapshot) == before
+
+
+def test_number_in_another_base_equal_to_the_live_value_is_not_written(host, run_module, kernel_writes):
+    failed, result = run_module(sysctl_profile, {'settings': {'net.ipv4.ip_forward': '0x1', 'kernel.shmmni': '010000',
+                                                              'vm.swappiness': '012'}})
+    assert not failed
+    assert result['per_key']['net.ipv4.ip_forward']['live'] == 'unchanged'
+    assert result['per_key']['kernel.shmmni']['live'] == 'unchanged'
+    # 012 is 10, not the 60 the kernel has.
+    assert kernel_writes == [('vm.swappiness', '012')]
+    # The file says what the profile says.
+    assert host.conf().read() == (HEADER + 'kernel.shmmni = 010000\nnet.ipv4.ip_forward = 0x1\n'
+                                  'vm.swappiness = 012\n')
 
 
 def test_check_mode_predicts_and_changes_nothing(host, run_module, snapshot):
@@ -393,13 +418,98 @@ def test_container_missing_network_key_may_be_a_global_one_it_does_not_show(tmpd
         ', or it is global and %s does not show it' % PODMAN)
 
 
-def test_other_network_namespace_applies_only_network_keys(tmpdir, monkeypatch, run_module):
-    tree = SysctlTree(tmpdir, OTHER_NET_NS, INITIAL_NS)
+def test_other_network_namespace_applies_only_network_keys(tmpdir, monkeypatch, run_module, kernel_writes):
+    # ip netns exec: every namespace but the network one is the machine's.
+    tree = SysctlTree(tmpdir, OTHER_NET_NS, INITIAL_NS, initial_netns=False)
+    monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
+    failed, result = run_module(sysctl_profile, {'settings': {
+        'net.core.somaxconn': 8192, 'vm.swappiness': 10, 'kernel.shmmni': 8192, 'vm.max_map_count': 262144}})
+    assert not failed and result['confinement'] == NETNS
+    assert result['applied'] == ['net.core.somaxconn']
+    assert result['persisted_only'] == ['kernel.shmmni', 'vm.max_map_count', 'vm.swappiness']
+    assert kernel_writes == [('net.core.somaxconn', '8192')]
+    assert result['per_key']['kernel.shmmni']['reason'] == (
+        'held by the IPC namespace, which %s shares with the machine: a write would change the machine\'s own '
+        'value, so it is written to the file only' % NETNS)
+    # kernel.isolate_max_map_count is 1: the PID namespace holds it, and that is the machine's.
+    assert result['per_key']['vm.max_map_count']['reason'].startswith(
+        'held by the PID namespace, which %s shares with the machine' % NETNS)
+    assert (tree.live('vm/swappiness'), tree.live('kernel/shmmni'), tree.live('vm/max_map_count')) == (
+        '60', '4096', '65530')
+
+
+@pytest.mark.parametrize('own_ns, pid1_ns, initial_netns', [
+    # /proc/1/ns cannot be read (hidepid, or no CAP_SYS_PTRACE): the missing global key tells.
+    (INITIAL_NS, {}, False),
+    # PID 1 in the same network namespace, which is not the initial one.
+    (OTHER_NET_NS, OTHER_NET_NS, False),
+    # netdev_max_backlog shown, but the network link differs from PID 1's.
+    (OTHER_NET_NS, INITIAL_NS, True),
+], ids=['pid1-unreadable', 'pid1-alike', 'link-differs'])
+def test_either_sign_of_another_network_namespace_is_enough(tmpdir, monkeypatch, run_module, own_ns, pid1_ns,
+                                                            initial_netns):
+    tree = SysctlTree(tmpdir, own_ns, pid1_ns, initial_netns=initial_netns)
     monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
     failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': 8192, 'vm.swappiness': 10}})
-    assert not failed and result['confinement'] == "a network namespace other than PID 1's"
+    assert not failed and result['confinement'] == NETNS
     assert result['applied'] == ['net.core.somaxconn'] and result['persisted_only'] == ['vm.swappiness']
     assert tree.live('vm/swappiness') == '60'
+
+
+def test_host_whose_namespace_links_cannot_be_read_is_a_host(tmpdir, monkeypatch, run_module):
+    tree = SysctlTree(tmpdir, {}, {})
+    monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
+    failed, result = run_module(sysctl_profile, {'settings': {'kernel.shmmni': 8192, 'vm.swappiness': 10}})
+    assert not failed and result['confinement'] is None
+    assert result['applied'] == ['kernel.shmmni', 'vm.swappiness'] and result['persisted_only'] == []
+
+
+def test_container_on_the_host_network_writes_no_network_key(tmpdir, monkeypatch, run_module, kernel_writes):
+    # podman run --network=host: the machine's network namespace, so netdev_max_backlog shows.
+    tree = container(tmpdir, monkeypatch, gate='1', namespaces=dict(PODMAN_NS, net=INITIAL_NS['net']))
+    failed, result = run_module(sysctl_profile, {'settings': {
+        'net.core.somaxconn': 8192, 'net.ipv4.tcp_rmem': '4096 87380 6291456', 'net.core.netdev_max_backlog': 16384,
+        'kernel.shmmni': 8192, 'vm.max_map_count': 262144}})
+    assert not failed and result['confinement'] == PODMAN
+    assert result['applied'] == ['kernel.shmmni', 'vm.max_map_count']
+    assert kernel_writes == [('kernel.shmmni', '8192'), ('vm.max_map_count', '262144')]
+    assert result['persisted_only'] == ['net.core.netdev_max_backlog', 'net.core.somaxconn', 'net.ipv4.tcp_rmem']
+    assert result['pending'] == result['persisted_only']
+    for key in result['persisted_only']:
+        assert result['per_key'][key]['reason'] == (
+            'held by the network namespace, which %s shares with the machine: a write would change the '
+            'machine\'s own value, so it is written to the file only' % PODMAN)
+    assert (tree.live('net/core/somaxconn'), tree.live('net/ipv4/tcp_rmem'), tree.live('net/core/netdev_max_backlog')) == (
+        '4096', '4096 131072 6291456', '1000')
+    assert 'net.core.somaxconn = 8192\n' in tree.conf().read()
+
+
+def test_container_known_by_its_marker_counts_unreadable_namespaces_as_shared(tmpdir, monkeypatch, run_module):
+    # No /proc/self/ns links to read: the engine's marker tells it is a container, the missing
+    # netdev_max_backlog that its network is its own; nothing tells the IPC namespace is.
+    tree = SysctlTree(tmpdir, {}, {}, initial_netns=False)
+    tmpdir.join('run', '.containerenv').write('engine="podman-4.4.1"\n', ensure=True)
+    monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
+    failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': 8192, 'kernel.shmmni': 8192,
+                                                              'vm.swappiness': 10}})
+    assert not failed and result['confinement'] == PODMAN
+    assert result['applied'] == ['net.core.somaxconn']
+    assert result['persisted_only'] == ['kernel.shmmni', 'vm.swappiness']
+    assert result['per_key']['kernel.shmmni']['reason'].startswith(
+        'held by the IPC namespace, which %s shares with the machine' % PODMAN)
+    assert tree.live('kernel/shmmni') == '4096'
+
+
+def test_container_sharing_the_machines_ipc_writes_no_ipc_key(tmpdir, monkeypatch, run_module, kernel_writes):
+    # podman run --ipc=host.
+    tree = container(tmpdir, monkeypatch, gate='1', namespaces=dict(PODMAN_NS, ipc=INITIAL_NS['ipc']))
+    failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': 8192, 'kernel.shmmni': 8192}})
+    assert not failed and result['confinement'] == PODMAN
+    assert result['applied'] == ['net.core.somaxconn'] and result['persisted_only'] == ['kernel.shmmni']
+    assert kernel_writes == [('net.core.somaxconn', '8192')]
+    assert result['per_key']['kernel.shmmni']['reason'].startswith(
+        'held by the IPC namespace, which %s shares with the machine' % PODMAN)
+    assert tree.live('kernel/shmmni') == '4096'
 
 
 # ---------------------------------------------------------------------------
@@ -441,6 +551,14 @@ def test_red_lines_are_refused_before_any_change(host, run_module, snapshot):
     assert msg == ('settings: net.ipv4.conf.all.rp_filter = 1 is refused: VPC-CNI needs rp_filter 0; '
                    'settings: net/ipv4/conf/eth0.100/rp_filter = 1 is refused: VPC-CNI needs rp_filter 0; '
                    'nothing was changed')
+
+
+def test_red_lines_catch_numbers_in_another_base(host, run_module, snapshot):
+    # The kernel reads "00" as 0 and "0x1" as 1.
+    msg = refused(host, run_module, snapshot, {
+        'settings': {'net.ipv4.ip_forward': '00', 'net.ipv4.conf.all.rp_filter': '0x1'}, 'red_lines': TKE_RED_LINES})
+    assert msg == ('settings: net.ipv4.conf.all.rp_filter = 0x1 is refused: VPC-CNI needs rp_filter 0; '
+                   'settings: net.ipv4.ip_forward = 00 is refused: breaks node networking; nothing was changed')
 
 
 def test_values_off_the_red_lines_are_applied(host, run_module):
@@ -492,9 +610,10 @@ def test_refused_write_puts_back_the_earlier_keys_and_leaves_the_file(host, monk
     assert failed
     assert result['msg'] == ('writing vm.swappiness = 150 to /proc/sys failed: %s; the values written before it '
                              'were put back; %s was put back as it was' % (os.strerror(errno.EINVAL), FILE))
-    # Written in order, then put back in reverse order.
+    # Written in order, then put back in reverse order, the refused key first: it may be partly written.
     assert kernel_writes == [('net.core.somaxconn', '8192'), ('net.ipv4.tcp_rmem', '4096 87380 6291456'),
-                             ('net.ipv4.tcp_rmem', '4096 131072 6291456'), ('net.core.somaxconn', '4096')]
+                             ('vm.swappiness', '60'), ('net.ipv4.tcp_rmem', '4096 131072 6291456'),
+                             ('net.core.somaxconn', '4096')]
     assert host.live_values() == before
     assert not host.conf().check()
 
@@ -526,7 +645,7 @@ def test_failed_put_back_is_reported(host, monkeypatch, run_module):
 
     def write_live(root, key, value):
         calls.append(key)
-        if key == 'vm.swappiness' or (key == 'net.core.somaxconn' and len(calls) > 1):
+        if (key, str(value)) == ('vm.swappiness', '10') or (key == 'net.core.somaxconn' and len(calls) > 1):
             raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
         real_write(root, key, value)
     monkeypatch.setattr(sysctl_profile, 'write_live', write_live)
@@ -535,7 +654,63 @@ def test_failed_put_back_is_reported(host, monkeypatch, run_module):
     assert result['msg'] == ('writing vm.swappiness = 10 to /proc/sys failed: %s; putting back failed for '
                              'net.core.somaxconn (still 8192, was 4096: %s); %s was put back as it was'
                              % (os.strerror(errno.EBUSY), os.strerror(errno.EBUSY), FILE))
+    assert calls == ['net.core.somaxconn', 'vm.swappiness', 'vm.swappiness', 'net.core.somaxconn']
+    assert host.live('vm/swappiness') == '60'
     assert not host.conf().check()
+
+
+def partly_applying_write(monkeypatch):
+    """proc_dointvec stores tcp_rmem one number at a time: a third number above INT_MAX is refused with
+    EINVAL after the first two are stored (here: the first only, as it differs)."""
+    real_write = sysctl_profile.write_live
+
+    def write_live(root, key, value):
+        numbers = str(value).split()
+        if key == 'net.ipv4.tcp_rmem' and int(numbers[-1]) > 2 ** 31 - 1:
+            kept = sysctl_profile.read_live(root, key)[1].split()
+            real_write(root, key, ' '.join(numbers[:1] + kept[1:]))
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        real_write(root, key, value)
+    monkeypatch.setattr(sysctl_profile, 'write_live', write_live)
+
+
+def test_write_that_fails_after_partly_applying_is_put_back(host, monkeypatch, run_module, kernel_writes):
+    partly_applying_write(monkeypatch)
+    before = host.live_values()
+    failed, result = run_module(sysctl_profile, {'settings': {'net.ipv4.tcp_rmem': '8192 131072 4294967296'}})
+    assert failed
+    # The only key: nothing was written before it.
+    assert result['msg'] == ('writing net.ipv4.tcp_rmem = 8192 131072 4294967296 to /proc/sys failed: %s; '
+                             '%s was put back as it was' % (os.strerror(errno.EINVAL), FILE))
+    assert kernel_writes == [('net.ipv4.tcp_rmem', '8192 131072 6291456'), ('net.ipv4.tcp_rmem', '4096 131072 6291456')]
+    assert host.live_values() == before
+    assert not host.conf().check()
+
+
+def test_write_that_fails_after_partly_applying_is_put_back_with_the_earlier_keys(host, monkeypatch, run_module):
+    partly_applying_write(monkeypatch)
+    before = host.live_values()
+    failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': 8192,
+                                                              'net.ipv4.tcp_rmem': '8192 131072 4294967296'}})
+    assert failed
+    assert result['msg'] == ('writing net.ipv4.tcp_rmem = 8192 131072 4294967296 to /proc/sys failed: %s; the '
+                             'values written before it were put back; %s was put back as it was'
+                             % (os.strerror(errno.EINVAL), FILE))
+    assert host.live_values() == before
+
+
+def test_only_key_the_kernel_does_not_keep_is_put_back_without_talk_of_earlier_ones(host, monkeypatch, run_module):
+    real_write = sysctl_profile.write_live
+
+    def write_live(root, key, value):
+        # fs/pipe.c round_pipe_size(): a power-of-two number of pages.
+        real_write(root, key, 1048576 if key == 'fs.pipe-max-size' else value)
+    monkeypatch.setattr(sysctl_profile, 'write_live', write_live)
+    host.set_live('fs/pipe-max-size', '65536')
+    failed, result = run_module(sysctl_profile, {'settings': {'fs.pipe-max-size': 1000000}})
+    assert failed
+    assert result['msg'] == ('the kernel kept fs.pipe-max-size = 1048576 after 1000000 was written; %s was put '
+                             'back as it was' % FILE)
 
 
 def test_file_that_cannot_be_written_stops_before_any_live_write(host, monkeypatch, run_module, kernel_writes):
