@@ -1,7 +1,7 @@
 # The front door of tencentos.fleet. Each target calls one script in tools/.
 #   make demo    set everything up, start the simulated fleet, run playbooks/site.yml, print the report
 #   make test    the whole test suite (what CI runs)
-.PHONY: help setup demo test lint sanity units molecule fleet-up fleet-down clean
+.PHONY: help setup demo test bench lint sanity units molecule fleet-up fleet-down clean
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -15,6 +15,10 @@ demo:
 
 test:
 	bash tools/test.sh
+
+#   make bench       benchmarks on a fleet of their own (BENCH_HOSTS=10), with ratios against baselines
+bench:
+	bash tools/bench.sh
 
 #   make lint        yamllint and ansible-lint
 lint:

@@ -6,11 +6,18 @@
 #   fleet.sh inventory         write $WORKDIR/inventory.yml and print its path
 # Ansible reaches the hosts with containers.podman.podman: export CONTAINERS_CONF first
 # (`. molecule/resources/scripts/env.sh`), the connection plugin runs podman with our environment.
+#
+# Another fleet from the same images (tools/bench.sh's) is described by three variables, so that it is
+# started, checked and removed by this same code and never touches the demo's containers:
+#   FLEET_FILE              its hosts, a list shaped like fleet.yml (name, image, kernel_release are read)
+#   FLEET_CONTAINER_PREFIX  prepended to each host name to name its container (default tencentos-fleet-)
+#   FLEET_INVENTORY         the inventory it writes (default $WORKDIR/inventory.yml)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FLEET=$RESOURCES/fleet.yml
-INVENTORY=$WORKDIR/inventory.yml
+FLEET=${FLEET_FILE:-$RESOURCES/fleet.yml}
+CONTAINER_PREFIX=${FLEET_CONTAINER_PREFIX:-tencentos-fleet-}
+INVENTORY=${FLEET_INVENTORY:-$WORKDIR/inventory.yml}
 BOOTED=/run/tencentos-sim/booted
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 
@@ -23,7 +30,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 RUN_OPTS=(--privileged --uidmap 0:100000:65536 --gidmap 0:100000:65536 --init
   --network=slirp4netns:allow_host_loopback=true)
 
-container_of() { echo "tencentos-fleet-$1"; }
+container_of() { echo "$CONTAINER_PREFIX$1"; }
 
 # hosts [NAME...] -> "name image kernel_release" lines of the selected hosts, in fleet.yml order
 hosts() {
@@ -42,8 +49,9 @@ osrelease_of() { podman exec "$1" cat /proc/sys/kernel/osrelease 2>/dev/null || 
 
 write_inventory() {
   local name image kernel
+  mkdir -p "$(dirname "$INVENTORY")"
   {
-    echo "# Written by molecule/resources/scripts/fleet.sh from molecule/resources/fleet.yml."
+    echo "# Written by molecule/resources/scripts/fleet.sh from $FLEET."
     echo "# Needs CONTAINERS_CONF=$CONTAINERS_CONF in the environment of ansible-playbook."
     echo "all:"
     echo "  children:"
@@ -117,7 +125,7 @@ down() {
 status() {
   local name image kernel c state booted kernel_now rc=0
   need_podman_conf
-  printf '%-8s %-24s %-8s %-7s %s\n' HOST CONTAINER STATE BOOTED KERNEL
+  printf '%-10s %-28s %-8s %-7s %s\n' HOST CONTAINER STATE BOOTED KERNEL
   while read -r name image kernel; do
     c=$(container_of "$name")
     state=$(state_of "$c") booted=no kernel_now=-
@@ -126,7 +134,7 @@ status() {
       kernel_now=$(osrelease_of "$c")
     fi
     [ "$booted" = yes ] && [ "$kernel_now" = "$kernel" ] || rc=1
-    printf '%-8s %-24s %-8s %-7s %s\n' "$name" "$c" "$state" "$booted" "$kernel_now"
+    printf '%-10s %-28s %-8s %-7s %s\n' "$name" "$c" "$state" "$booted" "$kernel_now"
   done < <(hosts)
   return $rc
 }

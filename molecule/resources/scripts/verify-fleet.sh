@@ -5,6 +5,8 @@
 #     /proc/filesystems, /sys/kernel/livepatch and /sys/kernel/kpatch, /etc/os-release VERSION_ID
 #   - net.core.somaxconn is writable inside (own network namespace) and unchanged on the machine;
 #     a global key (vm.swappiness) cannot be written
+#   - kernel.isolate_max_map_count as kernel.conf says; with the gate at 1 vm.max_map_count is writable
+#     inside (the PID namespace's own) and the write does not reach the machine; at 0 it cannot be written
 #   - the mirror answers at $REPO_URL_GUEST (when serve-repo.sh runs)
 #   - a restart is a reboot: new boot_id, the simulation presented again
 #   - the boot simulation: grubenv (1024 bytes) and the boot entries select the running kernel, boots.log
@@ -32,6 +34,10 @@ trap 'rm -f "$guard"' EXIT
 "$RESOURCES/scripts/sysctl-guard.sh" save "$guard" >/dev/null
 machine_boot_id=$(cat /proc/sys/kernel/random/boot_id)
 machine_somaxconn=$(cat /proc/sys/net/core/somaxconn)
+machine_max_map_count=$(cat /proc/sys/vm/max_map_count)
+# A value the machine does not have, so that a write that leaked would show.
+probe_max_map_count=262144
+[ "$machine_max_map_count" != "$probe_max_map_count" ] || probe_max_map_count=262145
 mirror_up=no
 "$RESOURCES/scripts/serve-repo.sh" status >/dev/null 2>&1 && mirror_up=yes
 
@@ -59,6 +65,15 @@ old=$(sysctl -n net.core.somaxconn)
 check "net.core.somaxconn writable in its own netns" "sysctl -w net.core.somaxconn=1234 && [ \"\$(sysctl -n net.core.somaxconn)\" = 1234 ]"
 sysctl -qw net.core.somaxconn="$old" || true
 check "global vm.swappiness not writable" "! sysctl -w vm.swappiness=1"
+# On a gate-1 host the write is left in place: the machine is compared while it holds (put back below).
+case $ISOLATE_MMC in
+  absent) check "kernel.isolate_max_map_count absent" "! sysctl kernel.isolate_max_map_count" ;;
+  *) check "kernel.isolate_max_map_count = $ISOLATE_MMC" "[ \"\$(sysctl -n kernel.isolate_max_map_count)\" = \"$ISOLATE_MMC\" ]" ;;
+esac
+case $ISOLATE_MMC in
+  1) check "vm.max_map_count writable (owned by the PID namespace)" "sysctl -w vm.max_map_count=$PROBE_MMC && [ \"\$(sysctl -n vm.max_map_count)\" = $PROBE_MMC ]" ;;
+  *) check "vm.max_map_count not writable (global to the machine)" "! sysctl -w vm.max_map_count=$PROBE_MMC" ;;
+esac
 check "grubenv is a 1024-byte GRUB environment block" "[ \"\$(stat -c %s /boot/grub2/grubenv)\" = 1024 ] && [ \"\$(head -n1 /boot/grub2/grubenv)\" = \"# GRUB Environment Block\" ]"
 check "saved_entry selects $KERNEL" "[ \"\$(tencentos-sim-bootloader resolve \"\$(tencentos-sim-bootloader editenv get saved_entry)\")\" = \"$KERNEL\" ]"
 case $BOOTLOADER in
@@ -77,17 +92,22 @@ while IFS='|' read -r name release version kernel repos; do
   if [ "$(podman container inspect --format '{{.State.Status}}' "$c" 2>/dev/null)" != running ]; then
     result FAIL "$name" "container $c is not running (fleet.sh up)"; continue
   fi
-  stats_isolated=absent cgroupfs=no livepatch=none bootloader=''
+  stats_isolated=absent cgroupfs=no livepatch=none bootloader='' isolate_max_map_count=absent
   # shellcheck source=/dev/null
-  . <(grep -E '^(stats_isolated|cgroupfs|livepatch|bootloader)=' "$RESOURCES/releases/$release/kernel.conf")
+  . <(grep -E '^(stats_isolated|cgroupfs|livepatch|bootloader|isolate_max_map_count)=' "$RESOURCES/releases/$release/kernel.conf")
   while read -r status text; do
     result "$status" "$name" "$text"
   done < <(podman exec -e KERNEL="$kernel" -e MACHINE_BOOT_ID="$machine_boot_id" -e STATS="$stats_isolated" \
-      -e BOOTLOADER="$bootloader" \
+      -e BOOTLOADER="$bootloader" -e ISOLATE_MMC="$isolate_max_map_count" -e PROBE_MMC="$probe_max_map_count" \
       -e CGROUPFS="$cgroupfs" -e LIVEPATCH="$livepatch" -e VERSION="$version" -e MIRROR_UP="$mirror_up" \
       -e MIRROR_URL="$REPO_URL_GUEST/${repos%% *}/repodata/repomd.xml" "$c" sh -c "$inside")
   expect "$name" "machine's net.core.somaxconn still $machine_somaxconn" \
     test "$(cat /proc/sys/net/core/somaxconn)" = "$machine_somaxconn"
+  expect "$name" "machine's vm.max_map_count still $machine_max_map_count" \
+    test "$(cat /proc/sys/vm/max_map_count)" = "$machine_max_map_count"
+  if [ "$isolate_max_map_count" = 1 ]; then
+    podman exec "$c" sysctl -qw vm.max_map_count="$machine_max_map_count" || true
+  fi
 done < <(yaml_table --sep '|' "$RESOURCES/fleet.yml" name release version kernel_release mirror_repos)
 
 # A restart is a reboot of the simulated kernel.

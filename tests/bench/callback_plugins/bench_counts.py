@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each host executed during a playbook run, for tools/bench.py.
+
+The PLAY RECAP counts a loop as one task, so a 50-item loop and one module call both show ok=1: this
+callback also counts module runs (each loop item is one). Enabled by tests/bench/cases.yml.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = '''
+name: bench_counts
+type: aggregate
+short_description: Count the tasks and module runs of each host for the bench harness
+description:
+  - Per host, counts tasks executed (ok or failed, as the PLAY RECAP's ok + failed; skipped tasks are
+    not executed), module runs (one per task, or one per item of a loop), changed module runs, and
+    failed or unreachable results.
+  - At the end of the playbook writes them as JSON to the file named by the environment variable
+    BENCH_COUNTS_FILE; without it, does nothing.
+requirements:
+  - enabled in callbacks_enabled (ANSIBLE_CALLBACKS_ENABLED)
+'''
+
+import json
+import os
+
+from ansible.plugins.callback import CallbackBase
+
+FIELDS = ('tasks', 'module_runs', 'changed', 'failed', 'unreachable')
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'aggregate'
+    CALLBACK_NAME = 'bench_counts'
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self.hosts = {}
+
+    def _add(self, result, field):
+        counts = self.hosts.setdefault(result._host.get_name(), dict((name, 0) for name in FIELDS))
+        counts[field] += 1
+
+    def _task_done(self, result, failed):
+        self._add(result, 'tasks')
+        if failed:
+            self._add(result, 'failed')
+        # A loop's items were counted one by one as they ran. ('results' alone is not a loop: dnf returns it.)
+        if not (result._task.loop and 'results' in result._result):
+            self._add(result, 'module_runs')
+            if result._result.get('changed'):
+                self._add(result, 'changed')
+
+    def _item_done(self, result):
+        self._add(result, 'module_runs')
+        if result._result.get('changed'):
+            self._add(result, 'changed')
+
+    def v2_runner_on_ok(self, result):
+        self._task_done(result, failed=False)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._task_done(result, failed=True)
+
+    def v2_runner_on_unreachable(self, result):
+        self._add(result, 'unreachable')
+
+    def v2_runner_item_on_ok(self, result):
+        self._item_done(result)
+
+    def v2_runner_item_on_failed(self, result):
+        self._item_done(result)
+
+    def v2_playbook_on_stats(self, stats):
+        path = os.environ.get('BENCH_COUNTS_FILE')
+        if path:
+            with open(path, 'w') as handle:
+                json.dump(self.hosts, handle, indent=1, sort_keys=True)
