@@ -18,6 +18,8 @@ import fnmatch
 import os
 import re
 
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import INITIAL_NAMESPACE_LINKS
+
 PROC_SYS = '/proc/sys'
 DEFAULT_FILE = '/etc/sysctl.d/99-tencentos-fleet.conf'
 
@@ -47,9 +49,6 @@ NAMESPACED_PREFIXES = (
 
 # Which kind of namespace (the name of its /proc/self/ns link) a holder of NAMESPACED_PREFIXES is.
 NAMESPACE_KINDS = {'network': 'net', 'IPC': 'ipc', 'UTS': 'uts', 'user': 'user', 'PID': 'pid'}
-
-# The initial namespaces have fixed /proc inode numbers since Linux 3.8 (include/linux/proc_ns.h).
-INITIAL_NAMESPACE_INODES = {'pid': 4026531836, 'ipc': 4026531839, 'uts': 4026531838, 'user': 4026531837}
 
 # Only the initial network namespace registers net.core's global table (net/core/sysctl_net_core.c,
 # net_core_table, which holds netdev_max_backlog): no other namespace shows this key.
@@ -235,9 +234,9 @@ def private_namespaces(links, netns_private):
     caller tells (``netns_private``).
     """
     private = set()
-    for kind, inode in INITIAL_NAMESPACE_INODES.items():
+    for kind, initial in INITIAL_NAMESPACE_LINKS.items():
         link = links.get(kind)
-        if link and link != '%s:[%d]' % (kind, inode):
+        if link and link != initial:
             private.add(kind)
     if netns_private:
         private.add('net')

@@ -567,12 +567,14 @@ def gather_features(root='/', which=None):
 # Containers and namespaces (facts sheet section 6)
 # ---------------------------------------------------------------------------
 
-# Since Linux 3.8 the initial namespaces have fixed /proc inode numbers
-# (include/linux/proc_ns.h: PROC_PID_INIT_INO, PROC_USER_INIT_INO).  The initial network
+# Since Linux 3.8 the initial namespaces have fixed /proc inode numbers (include/linux/proc_ns.h:
+# PROC_PID_INIT_INO, PROC_USER_INIT_INO, PROC_IPC_INIT_INO, PROC_UTS_INIT_INO).  The initial network
 # namespace has no fixed number, so for it only a comparison with PID 1 is possible.
 INITIAL_NAMESPACE_LINKS = {
     'pid': 'pid:[4026531836]',
     'user': 'user:[4026531837]',
+    'ipc': 'ipc:[4026531839]',
+    'uts': 'uts:[4026531838]',
 }
 
 _CGROUP_MARKERS = (

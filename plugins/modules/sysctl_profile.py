@@ -197,7 +197,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import sysctl_settings as ss
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    gather_virtualization, host_path, read_link, read_text)
+    INITIAL_NAMESPACE_LINKS, gather_virtualization, host_path, read_link, read_text)
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -205,7 +205,7 @@ ROOT = '/'
 
 def namespaces_of(root, virtualization):
     """(description of the confinement or None on a host, set of private namespace kinds)."""
-    links = dict((kind, read_link(root, '/proc/self/ns/%s' % kind)) for kind in ss.INITIAL_NAMESPACE_INODES)
+    links = dict((kind, read_link(root, '/proc/self/ns/%s' % kind)) for kind in INITIAL_NAMESPACE_LINKS)
     netns_private = (not os.path.exists(host_path(root, os.path.join(ss.PROC_SYS, ss.INITIAL_NETNS_ONLY_KEY)))
                      or bool(virtualization['namespaces'].get('net', {}).get('differs_from_pid1')))
     private = ss.private_namespaces(links, netns_private)
@@ -253,7 +253,7 @@ def apply_live(root, writes):
     for key, value, before in writes:
         # Put back even a key whose write failed: the kernel stores a list of numbers one by one,
         # so an error on the third leaves the first two written.
-        done.append((key, before))
+        done.append((key, value, before))
         try:
             write_live(root, key, value)
         except (IOError, OSError) as error:
@@ -268,13 +268,12 @@ def apply_live(root, writes):
     if problem is None:
         return after, None
     not_restored = []
-    for key, before in reversed(done):
+    for key, value, before in reversed(done):
         try:
             write_live(root, key, before)
         except (IOError, OSError) as error:
             not_restored.append('%s (still %s, was %s: %s)' % (
-                key, ss.value_text(dict((k, v) for k, v, b in writes)[key]), before,
-                os.strerror(error.errno or errno.EIO)))
+                key, ss.value_text(value), before, os.strerror(error.errno or errno.EIO)))
     if not_restored:
         return None, '%s; putting back failed for %s' % (problem, ', '.join(not_restored))
     if len(done) > 1:
@@ -293,7 +292,6 @@ def write_file(module, root, path, content):
         staged_file.write(content.encode('utf-8'))
         staged_file.flush()
         os.fsync(staged_file.fileno())
-    os.chmod(staged, 0o644)
     module.atomic_move(staged, target)
     # atomic_move gives a new file 0666 less the umask and an old file its old mode.
     os.chmod(target, 0o644)
@@ -376,8 +374,9 @@ def main():
 
     confinement, private = namespaces_of(root, gather_virtualization(root))
     result['confinement'] = confinement
-    gate_exists, gate = read_live(root, ss.GATES['vm.max_map_count'])
-    file_before = ss.parse_conf(read_text(root, path))
+    gate = read_live(root, ss.GATES['vm.max_map_count'])[1]
+    before_text = read_text(root, path)
+    file_before = ss.parse_conf(before_text)
 
     ordered = ss.order_keys(settings)
     present = []
@@ -396,7 +395,7 @@ def main():
             continue
         present.append(key)
         entry['file'] = ss.value_text(settings[key])
-        refusal = ss.live_refusal(name, confinement, private, gate if gate_exists else None)
+        refusal = ss.live_refusal(name, confinement, private, gate)
         if params['apply'] == 'persist_only':
             refusal = 'apply is persist_only: written to the file for the next boot'
         elif refusal is None and before is None:
@@ -420,16 +419,16 @@ def main():
     if result['missing'] and params['missing'] == 'warn':
         module.warn('left out, not in /proc/sys: %s' % ', '.join(result['missing']))
 
-    before_text = read_text(root, path)
     after_text = ss.render_conf(params['header'], [(key, settings[key]) for key in present])
     result['file_changed'] = before_text != after_text
     result['changed'] = result['file_changed'] or bool(writes)
 
-    wanted = dict((ss.canonical_name(key), settings[key]) for key in present)
+    key_of = dict((ss.canonical_name(key), key) for key in present)
+    wanted = dict((name, settings[key]) for name, key in key_of.items())
     order = ss.boot_order(listdir(root), path)
     parsed = dict((other, ss.parse_conf(read_text(root, other))) for other in order if other != path)
     for name, overrides in ss.overridden_at_boot(order, path, parsed, wanted).items():
-        key = [k for k in present if ss.canonical_name(k) == name][0]
+        key = key_of[name]
         result['overridden_at_boot'][key] = ['%s: %s' % pair for pair in overrides]
         module.warn('%s = %s is overridden at boot by %s' % (
             key, ss.value_text(settings[key]), ', '.join('%s (%s)' % pair for pair in overrides)))
