@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The benchmark harness behind `make bench` (tools/bench.sh starts the hosts, then runs this).
 
-    python tools/bench.py CASES.yml [--repeat N] [--logs DIR] [--results FILE]
+    python tools/bench.py CASES.yml [--repeat N] [--logs DIR] [--results FILE] [--only PATTERNS] [--print-commands]
 
 Runs every case of CASES.yml (format: tests/bench/cases.yml) in file order, in the project directory,
 with $CASES_DIR set to the folder of CASES.yml: `repeat` times its `setup` commands (untimed), then its
@@ -14,6 +14,7 @@ something. Exits 1 if any command failed.
 """
 
 import argparse
+import fnmatch
 import json
 import os
 import shlex
@@ -79,6 +80,24 @@ def load_cases(path):
     if problems:
         raise ValueError('%s: %s' % (path, '; '.join(problems)))
     return environment, cases
+
+
+def select_cases(cases, patterns):
+    """The cases whose names match one of the shell-style ``patterns`` (all if none), in file order.
+
+    A selected case that runs after an unselected one could not start from the state it needs: refused.
+    """
+    if not patterns:
+        return cases
+    selected = [case for case in cases if any(fnmatch.fnmatchcase(case['name'], pattern) for pattern in patterns)]
+    if not selected:
+        raise ValueError('no case matches %s' % ', '.join(patterns))
+    names = set(case['name'] for case in selected)
+    orphans = ['%s (after %s)' % (case['name'], case['after']) for case in selected
+               if case.get('after') and case['after'] not in names]
+    if orphans:
+        raise ValueError('select the case each of these runs after: %s' % ', '.join(orphans))
+    return selected
 
 
 def command_argv(line, environment):
@@ -205,9 +224,12 @@ def ratio_line(compare, case, base):
     """'apply: A 4.1 s vs B 95.3 s = 23.2× faster (...)' from two case summaries."""
     ratio = base['median'] / case['median']
     verdict = '%.1f× faster' % ratio if ratio >= 1 else '%.1f× slower' % (1 / ratio)
-    return '%s: %s %s vs %s %s = %s (tasks per host %s vs %s, module runs per host %s vs %s)' % (
-        compare, case['label'], seconds(case['median']), base['label'], seconds(base['median']), verdict,
-        case['tasks'], base['tasks'], case['module_runs'], base['module_runs'])
+    line = '%s: %s %s vs %s %s = %s' % (compare, case['label'], seconds(case['median']), base['label'],
+                                        seconds(base['median']), verdict)
+    if case['tasks'] == base['tasks'] == '-':  # not Ansible playbooks: no per-host counts to show
+        return '%s (MAX RSS %s vs %s)' % (line, megabytes(case['max_rss_kb']), megabytes(base['max_rss_kb']))
+    return '%s (tasks per host %s vs %s, module runs per host %s vs %s)' % (
+        line, case['tasks'], base['tasks'], case['module_runs'], base['module_runs'])
 
 
 def table(rows):
@@ -301,6 +323,8 @@ def report(summaries, cases):
     for case in cases:
         if not case.get('baseline'):
             continue
+        if case['baseline'] not in by_name:  # not selected in this run
+            continue
         this, base = by_name[case['name']], by_name[case['baseline']]
         compare = case.get('compare', case['name'])
         if this['problem'] or base['problem']:
@@ -319,11 +343,18 @@ def main(argv=None):
     parser.add_argument('--logs', default=os.path.join(os.environ.get('TENCENTOS_FLEET_WORKDIR', '/tmp'), 'bench', 'logs'),
                         help='directory for the output of every command')
     parser.add_argument('--results', help='also write the summaries to this JSON file')
+    parser.add_argument('--only', help='run only the cases whose names match these comma-separated patterns (e.g. cvm-*)')
+    parser.add_argument('--print-commands', action='store_true',
+                        help='print the setup and timed command lines of the selected cases, unexpanded, and exit')
     args = parser.parse_args(argv)
     try:
         file_environment, cases = load_cases(args.cases)
+        cases = select_cases(cases, [pattern for pattern in (args.only or '').split(',') if pattern])
     except (OSError, ValueError, yaml.YAMLError) as error:
         parser.error(str(error))
+    if args.print_commands:
+        print('\n'.join(line for case in cases for line in case.get('setup', []) + [case['command']]))
+        return 0
     # $CASES_DIR lets a cases file name its playbooks and plugins wherever it is run from.
     environment = dict(os.environ, CASES_DIR=os.path.dirname(os.path.abspath(args.cases)))
     try:

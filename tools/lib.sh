@@ -10,6 +10,9 @@ source "$PROJECT_DIR/molecule/resources/scripts/env.sh"
 ANSIBLE_CORE_OLDEST=2.16.19
 # The newest controller; it needs Python >= 3.12, taken from pyenv when the system has none.
 ANSIBLE_CORE_NEWEST=2.21.5
+# The oldest Tencent Cloud SDK the cvm inventory plugin supports (the lower bound of requirements.txt),
+# tested on the oldest controller; the newest controller gets requirements-test.txt's pins.
+SDK_OLDEST="tencentcloud-sdk-python-common==3.1.1 tencentcloud-sdk-python-cvm==3.1.1"
 # Galaxy is out of reach: containers.podman and ansible.posix come out of this pinned
 # `ansible` community package (only those two folders of its wheel are unpacked).
 COLLECTIONS_BUNDLE=ansible==12.3.0

@@ -3,7 +3,8 @@
 #   - the machine: Debian packages (podman, rpm, createrepo-c, debootstrap, ...) and our own
 #     podman configuration file (the machine's /etc/containers is left alone);
 #   - .venv (Python 3.11, pinned test tools from requirements-test.txt), .venv-2.16 (the oldest
-#     controller) and .venv-newest (the newest controller, Python >= 3.12);
+#     controller, with the oldest supported Tencent Cloud SDK) and .venv-newest (the newest controller,
+#     Python >= 3.12, with the SDK pinned in requirements-test.txt);
 #   - the collections the tests use (this one, containers.podman, ansible.posix);
 #   - the simulated fleet's images and the local signed RPM mirror.
 set -euo pipefail
@@ -28,10 +29,12 @@ make_venv() {  # make_venv DIR PYTHON PIP-ARGS...
 
 step "Python virtual environments"
 make_venv "$VENV" "$(command -v python3)" -r "$PROJECT_DIR/requirements-test.txt"
-make_venv "$VENV_OLDEST" "$(command -v python3)" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2
+# shellcheck disable=SC2086 # one argument per pin
+make_venv "$VENV_OLDEST" "$(command -v python3)" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 $SDK_OLDEST
 newest_python=$(find_newest_controller_python) || newest_python=
 if [ -n "$newest_python" ]; then
-    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2
+    mapfile -t sdk_newest < <(grep -E '^tencentcloud-sdk-python-' "$PROJECT_DIR/requirements-test.txt")
+    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "${sdk_newest[@]}"
 else
     echo "no Python >= 3.12 here: the newest controller is the one in .venv"
     rm -rf "$VENV_NEWEST" && ln -s "$VENV" "$VENV_NEWEST"

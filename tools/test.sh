@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, sanity on the oldest and newest controller, unit tests on
-# every target Python, the module on every target Python through a real controller, and
-# the molecule scenarios. The machine's own sysctls are checked to be untouched at the end.
+# every target Python, the module on every target Python through a real controller, the
+# inventory plugin on the oldest and newest controller, and the molecule scenarios. The
+# machine's own sysctls are checked to be untouched at the end.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -31,6 +32,10 @@ done
 TENCENTOS_FLEET_PYTHONS=$pythons \
 TENCENTOS_FLEET_CONTROLLERS="oldest=$VENV_OLDEST/bin/ansible newest=$VENV_NEWEST/bin/ansible" \
     "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rs tests/integration
+step "the cvm inventory plugin on the oldest and newest controller, against a local double of the CVM API"
+for controller in "$VENV_OLDEST" "$VENV_NEWEST"; do
+    PYTHONPATH=$COLLECTIONS_DIR "$controller/bin/python" -m pytest -p no:cacheprovider -q tests/controller
+done
 step "molecule"
 bash tools/molecule.sh
 step "the simulated fleet checks itself (kernel interface, namespaces, mirror, reboot)"

@@ -31,7 +31,8 @@ def counts(**per_host):
 def test_the_project_cases_load_and_compare_with_cases_that_exist():
     environment, cases = bench.load_cases(os.path.join(ROOT, 'tests', 'bench', 'cases.yml'))
     names = [case['name'] for case in cases]
-    assert [case['baseline'] for case in cases if case.get('baseline')] == ['posix-apply', 'posix-noop']
+    assert [case['baseline'] for case in cases if case.get('baseline')] == ['posix-apply', 'posix-noop', 'cvm-script',
+                                                                            'cvm-script', 'cvm-api']
     assert all(case['baseline'] in names[:names.index(case['name'])] for case in cases if case.get('baseline'))
     assert environment['ANSIBLE_CALLBACKS_ENABLED'] == 'bench_counts'
 
@@ -155,3 +156,22 @@ def test_a_command_is_timed_and_its_memory_measured(tmp_path):
 def test_a_failing_command_reports_its_exit_code(tmp_path):
     run = bench.run_command([sys.executable, '-c', 'raise SystemExit(3)'], str(tmp_path / 'log'), dict(os.environ))
     assert run['exit_code'] == 3
+
+
+def test_only_selected_cases_run_and_none_without_the_case_it_runs_after():
+    _environment, cases = bench.load_cases(os.path.join(ROOT, 'tests', 'bench', 'cases.yml'))
+    selected = [case['name'] for case in bench.select_cases(cases, ['cvm-*'])]
+    assert selected == ['cvm-script', 'cvm-api', 'cvm-cached', 'cvm-constructed']
+    selected = [case['name'] for case in bench.select_cases(cases, ['profile-*', 'cvm-api'])]
+    assert selected == ['profile-apply', 'profile-noop', 'cvm-api']
+    assert bench.select_cases(cases, []) == cases
+    with pytest.raises(ValueError, match='select the case each of these runs after: posix-noop \\(after posix-apply\\)'):
+        bench.select_cases(cases, ['posix-noop'])
+    with pytest.raises(ValueError, match='no case matches nothing-*'):
+        bench.select_cases(cases, ['nothing-*'])
+
+
+def test_a_ratio_of_commands_without_hosts_shows_their_memory():
+    case = dict(label='plugin', median=2.0, tasks='-', module_runs='-', max_rss_kb=204800)
+    base = dict(label='script', median=3.0, tasks='-', module_runs='-', max_rss_kb=102400)
+    assert bench.ratio_line('list', case, base) == 'list: plugin 2.0 s vs script 3.0 s = 1.5× faster (MAX RSS 200 MB vs 100 MB)'

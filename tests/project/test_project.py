@@ -70,6 +70,31 @@ def test_requires_the_oldest_supported_controller():
     assert load('meta/runtime.yml')['requires_ansible'] == '>=2.16.0'
 
 
+def requirement_lines(path):
+    with open(os.path.join(ROOT, path)) as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith('#')]
+
+
+def test_controller_requirements_are_the_execution_environments():
+    """pip users and ansible-builder must get the same SDK packages, and no test tool."""
+    assert requirement_lines('requirements.txt') == requirement_lines('meta/ee-requirements.txt')
+    assert load('meta/execution-environment.yml')['dependencies']['python'] == 'meta/ee-requirements.txt'
+    assert [line.split('>=')[0] for line in requirement_lines('requirements.txt')] == [
+        'tencentcloud-sdk-python-common', 'tencentcloud-sdk-python-cvm']
+
+
+def test_the_tests_cover_both_ends_of_the_supported_sdk():
+    """The oldest controller gets the lowest SDK requirements.txt allows; the test pins stay inside the range."""
+    lowest = {line.split('>=')[0]: line.split('>=')[1].split(',')[0] for line in requirement_lines('requirements.txt')}
+    with open(os.path.join(ROOT, 'tools/lib.sh')) as handle:
+        oldest = re.search(r'^SDK_OLDEST="([^"]*)"', handle.read(), re.M).group(1).split()
+    assert dict(pin.split('==') for pin in oldest) == lowest
+    pinned = dict(line.split('==') for line in requirement_lines('requirements-test.txt') if line.startswith('tencentcloud-'))
+    assert sorted(pinned) == sorted(lowest)
+    for package, version in pinned.items():
+        assert version.startswith('3.') and tuple(map(int, version.split('.'))) >= tuple(map(int, lowest[package].split('.')))
+
+
 def test_sanity_ignore_files_stay_empty():
     files = glob.glob(os.path.join(ROOT, 'tests/sanity/ignore-*.txt'))
     assert files
