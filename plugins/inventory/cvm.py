@@ -65,7 +65,8 @@ options:
       - C(DescribeInstances) filters, as a dict of filter name to a value or a list of values, for example
         C(zone), C(vpc-id), C(instance-name), C(tag-key), C(tag:<key>). The values of one filter are OR-ed,
         filters are AND-ed.
-      - At most 10 filters, and 5 values a filter (the API's limits).
+      - At most 10 filters, and 5 values a filter (the API's limits), counting the C(instance-state) filter
+        that O(instance_states) adds.
       - See U(https://www.tencentcloud.com/document/api/213/33258) for every filter.
     type: dict
     default: {}
@@ -98,6 +99,8 @@ options:
       - Any other entry is a Jinja2 expression of the host variables (as named with O(hostvars_prefix) and
         O(hostvars_suffix)), as in O(compose), for example C(instance_name ~ '.corp.example').
       - Two instances with the same name make one host only; the second is left out with a warning.
+      - A name that holds C({{), C({%) or C({#) is not taken (the next entry is tried), so that no instance name
+        is ever run as a template.
     type: list
     elements: str
     default: [private_ip, instance_id]
@@ -149,7 +152,8 @@ options:
     type: str
   endpoint:
     description:
-      - The CVM API endpoint, a host name or an C(http(s)://host[:port]) URL; for private clouds and tests.
+      - The CVM API endpoint, a host name or an C(http(s)://host[:port]) URL. C(cvm.intl.tencentcloudapi.com) is
+        the international site's; private clouds and tests have their own.
     type: str
     default: cvm.tencentcloudapi.com
   timeout:
@@ -169,8 +173,8 @@ options:
 notes:
   - Host variables (before O(hostvars_prefix) and O(hostvars_suffix)) are fields of the API's C(Instance) in
     snake_case (see O(hostvars_fields)), and C(region), C(zone), C(project_id), C(vpc_id), C(subnet_id) and
-    C(key_ids). A field the API leaves null is not set; the address and security group lists are C([]) when
-    empty.
+    C(key_ids) (None when the API has no value; C(key_ids) is C([])). Another field the API leaves null is not
+    set; the address and security group lists are C([]) when empty.
   - Tags are the dict C(tencentcloud_tags); there is no host variable C(tags), a name Ansible reserves.
   - C(os_release) is what the image's OS name says (C(id), C(name), C(version), C(major), C(kernel)), for
     example C(id=tencentos), C(name=TencentOS Server), C(version=3.1), C(major=3), C(kernel=TK4) for
@@ -219,8 +223,10 @@ compose:
   ansible_host: private_ip_addresses[0]
 """
 
-from ansible.errors import AnsibleError, AnsibleParserError
+import re
+
 import ansible.template
+from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
@@ -231,6 +237,7 @@ from ansible_collections.tencentos.fleet.plugins.plugin_utils.cvm_settings impor
     ALL_REGIONS, check_options, query_fingerprint)
 
 GROUP = 'cvm'
+TEMPLATE_MARKS = re.compile(r'\{\{|\{%|\{#')
 OPTION_NAMES = ('regions', 'exclude_regions', 'instance_states', 'filters', 'include_filters', 'exclude_filters',
                 'hostnames', 'hostvars_prefix', 'hostvars_suffix', 'hostvars_fields', 'timeout', 'max_attempts',
                 'retry_backoff', 'endpoint')
@@ -305,11 +312,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _ask_api(self, settings):
         try:
-            credential, _source = cvm_api.resolve_credential(
+            credential, source = cvm_api.resolve_credential(
                 self.get_option('secret_id'), self.get_option('secret_key'), self.get_option('token'),
                 self.get_option('profile'))
         except cvm_api.CredentialError as error:
             raise AnsibleError('tencentos.fleet.cvm: %s' % error) from None
+        self.display.vvv('tencentos.fleet.cvm: credentials from %s' % source)  # where from, never what
         connection = cvm_api.Connection(
             credential, endpoint=self.get_option('endpoint'), timeout=self.get_option('timeout'),
             max_attempts=self.get_option('max_attempts'), retry_backoff=self.get_option('retry_backoff'),
@@ -384,6 +392,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     if self.get_option('strict'):
                         raise AnsibleError('tencentos.fleet.cvm: hostnames entry %r: %s' % (entry, error)) from None
                     continue
-            if name not in (None, ''):
+            # A name is a plain string from here on, which ansible-core before 2.19 would template when a
+            # play uses inventory_hostname: a name that looks like a template is not taken.
+            if name not in (None, '') and not TEMPLATE_MARKS.search(str(name)):
                 return str(name)
         return None

@@ -46,8 +46,11 @@ PAGE_SIZE = 100
 MAX_PARALLEL_REGIONS = 4
 # A back-off never sleeps longer than this, however many attempts.
 MAX_BACKOFF_SECONDS = 30.0
-# Errors that concern the credentials, not a region: they end the whole inventory.
-CREDENTIAL_ERROR_PREFIXES = ('AuthFailure', 'ClientSideError')
+# Errors that concern the credentials, not a region: they end the whole inventory. Not every
+# AuthFailure.* does: AuthFailure.UnauthorizedOperation is a CAM denial, which may concern one region.
+CREDENTIAL_ERRORS = frozenset(('AuthFailure.SignatureFailure', 'AuthFailure.SecretIdNotFound', 'AuthFailure.SignatureExpire',
+                               'AuthFailure.TokenFailure', 'AuthFailure.InvalidSecretId', 'AuthFailure.InvalidAuthorization',
+                               'AuthFailure.MFAFailure'))
 
 
 class CvmApiError(Exception):
@@ -64,7 +67,7 @@ class CvmApiError(Exception):
 
     @property
     def about_credentials(self):
-        return self.code.startswith(CREDENTIAL_ERROR_PREFIXES)
+        return self.code in CREDENTIAL_ERRORS
 
 
 class CredentialError(Exception):
@@ -98,7 +101,19 @@ def tccli_profile_credential(profile, home=None):
     secret_id, secret_key = data.get('secretId'), data.get('secretKey')
     if not secret_id or not secret_key:
         raise CredentialError('TCCLI profile %r: %s has no secretId and secretKey' % (profile, path))
+    check_credential_values('TCCLI profile %r' % profile, secretId=secret_id, secretKey=secret_key, token=data.get('token'))
     return sdk_credential.Credential(secret_id, secret_key, data.get('token') or None)
+
+
+def check_credential_values(source, **values):
+    """Refuse credential values with whitespace or control characters, naming the field, never the value.
+
+    Such a value (a pasted token ending in a newline) would make the HTTP library fail with an error
+    that quotes the header, and so the value, in every message after it.
+    """
+    for field, value in values.items():
+        if value and (value != value.strip() or any(ord(char) < 32 or char.isspace() for char in value)):
+            raise CredentialError('%s: %s holds whitespace or a control character (a pasted newline?)' % (source, field))
 
 
 def resolve_credential(secret_id=None, secret_key=None, token=None, profile=None):
@@ -112,6 +127,7 @@ def resolve_credential(secret_id=None, secret_key=None, token=None, profile=None
         if not (secret_id and secret_key):
             missing = 'secret_key' if secret_id else 'secret_id'
             raise CredentialError('secret_id and secret_key go together: %s is not set' % missing)
+        check_credential_values('the plugin options', secret_id=secret_id, secret_key=secret_key, token=token)
         return sdk_credential.Credential(secret_id, secret_key, token or None), 'the plugin options'
     if profile:
         return tccli_profile_credential(profile), 'TCCLI profile %r' % profile
@@ -121,6 +137,9 @@ def resolve_credential(secret_id=None, secret_key=None, token=None, profile=None
         raise CredentialError(
             'no credentials: set secret_id and secret_key (or TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY), '
             "a TCCLI profile, or the SDK's ~/.tencentcloud/credentials, or run on a CVM with a CAM role") from None
+    except Exception as error:  # e.g. a malformed credentials file: its parser's message quotes the file's lines
+        raise CredentialError("the SDK's default chain (~/.tencentcloud/credentials, /etc/tencentcloud/credentials, "
+                              'the instance metadata service) failed: %s' % type(error).__name__) from None
 
 
 def parse_endpoint(endpoint):
@@ -148,11 +167,12 @@ class Retryer:
     across attempts and so reports a failure even when a later attempt succeeded.
     """
 
-    def __init__(self, max_attempts, sleep_seconds, log=None, sleep=time.sleep):
+    def __init__(self, max_attempts, sleep_seconds, log=None, sleep=time.sleep, redact=str):
         self.max_attempts = max_attempts
         self.sleep_seconds = sleep_seconds
         self.log = log
         self.sleep = sleep
+        self.redact = redact
 
     def send_request(self, send):
         for attempt in range(self.max_attempts):
@@ -164,7 +184,7 @@ class Retryer:
                 pause = self.sleep_seconds(attempt)
                 if self.log:
                     self.log.debug('attempt %d of %d failed (%s: %s), next in %.1f s', attempt + 1, self.max_attempts,
-                                   error.get_code(), error.get_message(), pause)
+                                   error.get_code(), self.redact(str(error.get_message())), pause)
                 self.sleep(pause)
         raise ValueError('max_attempts must be 1 or more')
 
@@ -186,11 +206,19 @@ class Connection:
         self.max_attempts = max_attempts
         self.retry_backoff = retry_backoff
         self.log = log
+        # The values no message may show, should an error ever quote one.
+        self._secrets = [value for value in (getattr(credential, name, None) for name in ('secret_id', 'secret_key', 'token'))
+                         if isinstance(value, str) and value]
+
+    def redact(self, text):
+        for secret in self._secrets:
+            text = text.replace(secret, '***')
+        return text
 
     def client(self, region):
         """A CvmClient for ``region`` (None: no region, for DescribeRegions)."""
         http = HttpProfile(protocol=self.scheme, endpoint=self.host, reqTimeout=self.timeout)
-        retryer = Retryer(self.max_attempts, backoff(self.retry_backoff), self.log)
+        retryer = Retryer(self.max_attempts, backoff(self.retry_backoff), self.log, redact=self.redact)
         profile = ClientProfile(httpProfile=http, language='en-US', retryer=retryer)
         return cvm_client.CvmClient(self.credential, region or '', profile)
 
@@ -199,7 +227,12 @@ class Connection:
         try:
             return self.client(region).call_json(action, params)['Response']
         except TencentCloudSDKException as error:
-            raise CvmApiError(error.get_code(), error.get_message(), error.get_request_id()) from None
+            message = error.get_message()
+            if isinstance(message, bytes):  # ServerNetworkError carries the raw body of a non-200 answer
+                message = message.decode('utf-8', 'replace')[:200]
+            raise CvmApiError(error.get_code() or 'ClientError', self.redact(str(message)), error.get_request_id()) from None
+        except (ValueError, KeyError, TypeError) as error:  # an answer that is not the API's JSON (a proxy's page)
+            raise CvmApiError('InvalidResponse', 'not an answer of the CVM API (%s)' % type(error).__name__) from None
 
     def regions(self):
         """The regions the account can use (DescribeRegions, state AVAILABLE), sorted."""

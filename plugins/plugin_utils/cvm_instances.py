@@ -132,7 +132,7 @@ def host_variables(instance, region, all_fields=False):
     variables['region'] = region
     variables[TAGS_VARIABLE] = tags_dict(instance.get('Tags'))
     variables['os_release'] = os_release(instance.get('OsName'))
-    for listed in ('private_ip_addresses', 'public_ip_addresses', 'security_group_ids', 'ipv6_addresses'):
+    for listed in ('private_ip_addresses', 'public_ip_addresses', 'security_group_ids', 'ipv6_addresses', 'key_ids'):
         variables[listed] = variables.get(listed) or []
     return variables
 

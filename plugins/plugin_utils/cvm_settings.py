@@ -15,7 +15,7 @@ import re
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.cvm_api import parse_endpoint
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.cvm_instances import (
-    HOSTNAME_SOURCES, INSTANCE_STATES, MAX_FILTER_VALUES, filter_problems, variable_names, with_states)
+    HOSTNAME_SOURCES, INSTANCE_STATES, MAX_FILTER_VALUES, MAX_FILTERS, filter_problems, variable_names, with_states)
 
 ALL_REGIONS = 'all'
 REGION_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)+$')
@@ -119,6 +119,14 @@ def check_options(options, api_fields):
     # instances the queries left out anyway, or cost more pages than they do.
     queries = [with_states(filter_set, states) for filter_set in [filters] + include_filters]
     exclusions = [with_states(filter_set, states) for filter_set in exclude_filters]
+    # The state filter counts against the API's limit too.
+    labels = ['filters'] + ['include_filters[%d]' % index for index in range(len(include_filters))] + \
+        ['exclude_filters[%d]' % index for index in range(len(exclude_filters))]
+    problems = ['%s has %d filters with the instance-state filter of instance_states; DescribeInstances takes at most %d'
+                % (label, len(filter_set), MAX_FILTERS)
+                for label, filter_set in zip(labels, queries + exclusions) if len(filter_set) > MAX_FILTERS]
+    if problems:
+        return None, problems
     settings = {
         'regions': regions,
         'exclude_regions': exclude_regions,

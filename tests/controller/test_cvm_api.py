@@ -251,3 +251,52 @@ def test_a_connection_signs_times_out_and_retries_as_told():
     retry = client.profile.retryer
     assert retry.max_attempts == 3 and 0.25 <= retry.sleep_seconds(0) <= 0.5 and 0.5 <= retry.sleep_seconds(1) <= 1.0
     assert connection.client(None).region == ''
+
+
+@pytest.mark.parametrize('field', ['secret_id', 'secret_key', 'token'])
+def test_a_credential_with_a_newline_is_refused_without_showing_it(home, field):
+    values = dict(secret_id=SECRET_ID, secret_key=SECRET_KEY, token='a-token')
+    values[field] += '\n'
+    with pytest.raises(cvm_api.CredentialError) as caught:
+        cvm_api.resolve_credential(**values)
+    assert str(caught.value) == 'the plugin options: %s holds whitespace or a control character (a pasted newline?)' % field
+    assert SECRET_ID not in str(caught.value) and SECRET_KEY not in str(caught.value)
+
+
+def test_a_malformed_sdk_credentials_file_is_named_without_its_lines(home):
+    (home / '.tencentcloud').mkdir()
+    # No [default] header: configparser's error quotes the first line.
+    (home / '.tencentcloud' / 'credentials').write_text('secret_key = %s\n' % SECRET_KEY)
+    with pytest.raises(cvm_api.CredentialError) as caught:
+        cvm_api.resolve_credential()
+    assert "the SDK's default chain" in str(caught.value) and SECRET_KEY not in str(caught.value)
+
+
+def test_errors_that_quote_a_secret_are_redacted(monkeypatch):
+    connection = cvm_api.Connection(cvm_api.sdk_credential.Credential(SECRET_ID, SECRET_KEY, 'tok-123'), max_attempts=1)
+
+    class Client:
+        def call_json(self, action, params):
+            raise cvm_api.TencentCloudSDKException('ClientNetworkError', 'bad header value: %s and tok-123' % SECRET_KEY)
+
+    monkeypatch.setattr(connection, 'client', lambda region: Client())
+    with pytest.raises(cvm_api.CvmApiError) as caught:
+        connection.call('r', 'DescribeInstances', {})
+    assert str(caught.value) == 'ClientNetworkError: bad header value: *** and ***'
+
+
+def test_an_answer_that_is_not_the_apis_is_an_api_error(monkeypatch):
+    connection = cvm_api.Connection(None, max_attempts=1)
+
+    class Client:
+        def call_json(self, action, params):
+            return {'html': 'captive portal'}
+
+    monkeypatch.setattr(connection, 'client', lambda region: Client())
+    with pytest.raises(cvm_api.CvmApiError) as caught:
+        connection.call('r', 'DescribeInstances', {})
+    assert caught.value.code == 'InvalidResponse' and not caught.value.about_credentials
+
+
+def test_a_cam_denial_is_not_a_credential_error():
+    assert not cvm_api.CvmApiError('AuthFailure.UnauthorizedOperation', 'denied').about_credentials

@@ -290,6 +290,7 @@ def test_credentials_from_a_tccli_profile(tmp_path, double, inventory):
     profile.write_text(json.dumps({'secretId': TEST_SECRET_ID, 'secretKey': TEST_SECRET_KEY}))
     result = inventory({'regions': ['ap-guangzhou'], 'hostnames': ['instance_id'], 'profile': 'ops'}, '-vvvv', credentials=None)
     assert result.group('cvm') == [instance]
+    assert "credentials from TCCLI profile 'ops'" in said(result)
 
 
 def test_credentials_from_the_sdk_credentials_file(tmp_path, double, inventory):
@@ -299,6 +300,7 @@ def test_credentials_from_the_sdk_credentials_file(tmp_path, double, inventory):
     path.write_text('[default]\nsecret_id = %s\nsecret_key = %s\n' % (TEST_SECRET_ID, TEST_SECRET_KEY))
     result = inventory({'regions': ['ap-guangzhou'], 'hostnames': ['instance_id']}, '-vvvv', credentials=None)
     assert result.group('cvm') == [instance]
+    assert "credentials from the SDK's default chain" in said(result)
 
 
 def test_half_a_key_fails_before_any_request(double, inventory):
@@ -403,3 +405,18 @@ def test_values_from_the_api_are_never_templated(double, inventory):
     assert host['copied_name'] == '{{ 6 * 7 }}' and host['copied_note'] == "{{ lookup('env', 'HOME') }}"
     marked = result.marked['_meta']['hostvars'][instance]
     assert marked['instance_name'] == {'__ansible_unsafe': '{{ 6 * 7 }}'}
+
+
+def test_a_name_that_looks_like_a_template_is_not_a_host_name(double, inventory):
+    """ansible-core before 2.19 would template a plain inventory_hostname: such a name is never taken."""
+    instance = double.add_instance('ap-guangzhou', InstanceName="{{ lookup('pipe', 'id') }}")
+    result = inventory({'regions': ['ap-guangzhou'], 'hostnames': ['instance_name', 'instance_id']})
+    assert result.group('cvm') == [instance]
+
+
+def test_a_credential_with_a_newline_fails_before_any_request_and_is_not_shown(double, inventory):
+    result = inventory({'regions': ['ap-guangzhou']}, '-vvvv', credentials=None,
+                       environment={'TENCENTCLOUD_SECRET_ID': TEST_TOKEN_SECRET_ID, 'TENCENTCLOUD_SECRET_KEY': TEST_TOKEN_SECRET_KEY,
+                                    'TENCENTCLOUD_SECURITY_TOKEN': TEST_TOKEN + '\n'})
+    assert result.rc != 0 and 'token holds whitespace or a control character' in said(result)
+    assert double.requests_seen == 0

@@ -137,3 +137,10 @@ def test_the_fingerprint_follows_the_question_not_the_presentation():
     assert query_fingerprint(check(filters={'zone': 'z'})[0], 'cvm.tencentcloudapi.com') != base
     assert query_fingerprint(check(instance_states=[])[0], 'cvm.tencentcloudapi.com') != base
     assert query_fingerprint(settings, 'http://127.0.0.1:1') != base
+
+
+def test_the_state_filter_counts_against_the_limit():
+    ten = {'tag:k%d' % index: 'v' for index in range(10)}
+    assert problems_of(filters=ten) == ['filters has 11 filters with the instance-state filter of instance_states; '
+                                        'DescribeInstances takes at most 10']
+    assert check(filters=ten, instance_states=[])[1] == []
