@@ -39,7 +39,6 @@ else:
 SDK_PACKAGES = ('tencentcloud-sdk-python-common', 'tencentcloud-sdk-python-cvm')
 
 DEFAULT_ENDPOINT = 'cvm.tencentcloudapi.com'
-API_VERSION = '2017-03-12'
 # DescribeInstances returns at most 100 instances a page.
 PAGE_SIZE = 100
 # Regions are queried in parallel, a few at a time: the API limits requests per second per account.
@@ -88,9 +87,9 @@ def instance_fields():
     return [name[1:] for name in vars(cvm_models.Instance()) if name.startswith('_')]
 
 
-def tccli_profile_credential(profile, home=None):
+def tccli_profile_credential(profile):
     """The credential of a TCCLI profile: ``~/.tccli/<profile>.credential`` (JSON: secretId, secretKey, token)."""
-    path = os.path.join(home or os.path.expanduser('~'), '.tccli', '%s.credential' % profile)
+    path = os.path.join(os.path.expanduser('~'), '.tccli', '%s.credential' % profile)
     try:
         with open(path) as stream:
             data = json.load(stream)
@@ -209,6 +208,9 @@ class Connection:
         # The values no message may show, should an error ever quote one.
         self._secrets = [value for value in (getattr(credential, name, None) for name in ('secret_id', 'secret_key', 'token'))
                          if isinstance(value, str) and value]
+        # One client a region, kept for all its pages: its HTTP session keeps the connection open. Each
+        # region is queried by one thread, so no client is shared between threads.
+        self._clients = {}
 
     def redact(self, text):
         for secret in self._secrets:
@@ -216,7 +218,12 @@ class Connection:
         return text
 
     def client(self, region):
-        """A CvmClient for ``region`` (None: no region, for DescribeRegions)."""
+        """The CvmClient of ``region`` (None: no region, for DescribeRegions)."""
+        if region not in self._clients:
+            self._clients[region] = self._new_client(region)
+        return self._clients[region]
+
+    def _new_client(self, region):
         http = HttpProfile(protocol=self.scheme, endpoint=self.host, reqTimeout=self.timeout)
         retryer = Retryer(self.max_attempts, backoff(self.retry_backoff), self.log, redact=self.redact)
         profile = ClientProfile(httpProfile=http, language='en-US', retryer=retryer)

@@ -101,10 +101,15 @@ def check_options(options, api_fields):
     known_variables = {prefix + name + suffix for name in variable_names(api_fields, all_fields)}
 
     problems = region_problems(regions, exclude_regions) + state_problems(states)
-    problems += filter_problems('filters', filters)
-    for option, filter_sets in (('include_filters', include_filters), ('exclude_filters', exclude_filters)):
-        for index, filter_set in enumerate(filter_sets):
-            problems += filter_problems('%s[%d]' % (option, index), filter_set)
+    labelled = [('filters', filters)] + [('include_filters[%d]' % index, filter_set) for index, filter_set in enumerate(include_filters)] \
+        + [('exclude_filters[%d]' % index, filter_set) for index, filter_set in enumerate(exclude_filters)]
+    for label, filter_set in labelled:
+        set_problems = filter_problems(label, filter_set)
+        # The state filter counts against the API's limit too.
+        if not set_problems and len(with_states(filter_set, states)) > MAX_FILTERS:
+            set_problems.append('%s has %d filters with the instance-state filter of instance_states; DescribeInstances '
+                                'takes at most %d' % (label, len(with_states(filter_set, states)), MAX_FILTERS))
+        problems += set_problems
     problems += hostname_problems(options['hostnames'], known_variables)
     problems += decoration_problems(prefix, suffix)
     problems += number_problems(options['timeout'], options['max_attempts'], options['retry_backoff'])
@@ -119,14 +124,6 @@ def check_options(options, api_fields):
     # instances the queries left out anyway, or cost more pages than they do.
     queries = [with_states(filter_set, states) for filter_set in [filters] + include_filters]
     exclusions = [with_states(filter_set, states) for filter_set in exclude_filters]
-    # The state filter counts against the API's limit too.
-    labels = ['filters'] + ['include_filters[%d]' % index for index in range(len(include_filters))] + \
-        ['exclude_filters[%d]' % index for index in range(len(exclude_filters))]
-    problems = ['%s has %d filters with the instance-state filter of instance_states; DescribeInstances takes at most %d'
-                % (label, len(filter_set), MAX_FILTERS)
-                for label, filter_set in zip(labels, queries + exclusions) if len(filter_set) > MAX_FILTERS]
-    if problems:
-        return None, problems
     settings = {
         'regions': regions,
         'exclude_regions': exclude_regions,
