@@ -51,7 +51,7 @@ if "$VENV/bin/ansible-playbook" -i "$inventory" playbooks/stats_isolation.yml -e
 fi
 grep -q 'stats isolation is not on as expected: host switch kernel.stats_isolated is off' "$TENCENTOS_FLEET_WORKDIR/audit-on.log"
 echo "the audit for 'on' failed on the TK3 node, as it must"
-step "kernel_upgrade.yml rolls a kernel through the simulated fleet in waves and stops at a host that falls back"
+step "hotpatch.yml and kernel_upgrade.yml roll through the simulated fleet in waves and stop at a host that fails"
 TENCENTOS_FLEET_INVENTORY=$inventory "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/fleet
 bash molecule/resources/scripts/fleet.sh down
 

@@ -45,6 +45,14 @@ def read_text(root, path):
     return data.decode('utf-8', 'replace')
 
 
+def list_dir(path):
+    """Return the names in a directory, or [] when it cannot be listed (absent, vanished, not a directory)."""
+    try:
+        return os.listdir(path)
+    except (IOError, OSError):
+        return []
+
+
 def read_link(root, path):
     """Return the target of a symbolic link below ``root``, or None."""
     try:
@@ -538,6 +546,57 @@ def livepatch_abi(root='/'):
     return 'none'
 
 
+LIVEPATCH_SYSFS = '/sys/kernel/livepatch'
+KPATCH_SYSFS = '/sys/kernel/kpatch'
+
+
+def _sysfs_flag(root, path):
+    """Read a 0/1 sysfs attribute: True, False, or None when it is absent or holds something else."""
+    value = (read_text(root, path) or '').strip()
+    return {'1': True, '0': False}.get(value)
+
+
+def hot_patch_dirs(root='/'):
+    """Return ``(abi, name, directory)`` for every hot patch the kernel has registered (section 4).
+
+    The upstream ABI has one directory a patch below /sys/kernel/livepatch. The kpatch core
+    module keeps its patches below /sys/kernel/kpatch/patches (dynup's core) or directly below
+    /sys/kernel/kpatch (TencentOS' tkernel fork [3p]); its other entries are not patches, so a
+    directory counts only when it has an ``enabled`` attribute.
+    """
+    found = []
+    livepatch = host_path(root, LIVEPATCH_SYSFS)
+    for name in sorted(list_dir(livepatch)):
+        if os.path.isdir(os.path.join(livepatch, name)):
+            found.append(('livepatch', name, LIVEPATCH_SYSFS + '/' + name))
+    for base in (KPATCH_SYSFS + '/patches', KPATCH_SYSFS):
+        directory = host_path(root, base)
+        for name in sorted(list_dir(directory)):
+            if os.path.isfile(os.path.join(directory, name, 'enabled')):
+                found.append(('kpatch', name, base + '/' + name))
+    return found
+
+
+def read_hot_patch(root, abi, name, directory):
+    """One registered patch: its name, ABI, ``enabled`` and ``transition`` (section 4).
+
+    kpatch core patches switch under stop_machine and have no ``transition``: False for them.
+    A patch whose directory vanished while it was read (a disabled patch is freed since 5.1)
+    reads as None.
+    """
+    enabled = _sysfs_flag(root, directory + '/enabled')
+    if enabled is None and not os.path.isdir(host_path(root, directory)):
+        return None
+    transition = _sysfs_flag(root, directory + '/transition')
+    return {'name': name, 'abi': abi, 'enabled': bool(enabled), 'transition': bool(transition)}
+
+
+def read_hot_patches(root='/'):
+    """Every hot patch the kernel has registered, in name order (see :func:`read_hot_patch`)."""
+    patches = [read_hot_patch(root, abi, name, directory) for abi, name, directory in hot_patch_dirs(root)]
+    return [patch for patch in patches if patch is not None]
+
+
 def cgroupfs_state(root, mounts):
     """Whether the kernel offers TK4's cgroupfs filesystem (section 5) and where it is mounted."""
     mounted = [mnt for _dev, mnt, fstype in mounts if fstype == 'cgroupfs']
@@ -548,7 +607,7 @@ def cgroupfs_state(root, mounts):
 
 
 def gather_features(root='/', which=None):
-    """Report stats isolation, cgroupfs, hot-patch ABI, kpatch CLI and cgroup version.
+    """Report stats isolation, cgroupfs, hot-patch ABI, kpatch CLI, hot patches and cgroup version.
 
     ``which`` finds an executable by name (returns a path or None).
     """
@@ -559,6 +618,7 @@ def gather_features(root='/', which=None):
         'livepatch_abi': livepatch_abi(root),
         'kpatch_core': os.path.isdir(host_path(root, '/sys/kernel/kpatch')),
         'kpatch_cli': which('kpatch') if which else None,
+        'hot_patches': read_hot_patches(root),
         'cgroup_version': cgroup_version(mounts),
     }
 

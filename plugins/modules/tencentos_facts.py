@@ -242,6 +242,17 @@ ansible_facts:
               type: str
               returned: always
               sample: /usr/sbin/kpatch
+            hot_patches:
+              description:
+                - Every hot patch the running kernel has registered (below C(/sys/kernel/livepatch) or
+                  C(/sys/kernel/kpatch)), in name order, each with C(name), C(abi) (C(livepatch) or
+                  C(kpatch)), C(enabled) and C(transition) (true while the patch is being applied or
+                  removed; always false for kpatch core patches).
+                - See M(tencentos.fleet.livepatch) to load, persist and remove them.
+              type: list
+              elements: dict
+              returned: always
+              sample: [{name: livepatch_fix_one, abi: livepatch, enabled: true, transition: false}]
             cgroup_version:
               description: C(v1), C(v2), C(hybrid) or C(none).
               type: str

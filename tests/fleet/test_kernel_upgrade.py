@@ -10,33 +10,16 @@ simulation, so the second wave fails and the third never starts.
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
 PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-BIN = os.path.dirname(sys.executable)
 BROKEN_HOST = 'tos31'
 BROKEN_KERNEL = '5.4.119-19-0010.1'
 
 
-def inventory():
-    path = os.environ.get('TENCENTOS_FLEET_INVENTORY')
-    if not path or not os.path.exists(path):
-        pytest.fail('TENCENTOS_FLEET_INVENTORY must name the inventory of a running simulated fleet '
-                    '(molecule/resources/scripts/fleet.sh up writes it)')
-    return path
-
-
-def ansible(tool, *args):
-    command = [os.path.join(BIN, tool), '-i', inventory()] + list(args)
-    return subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, check=False)
-
-
 @pytest.fixture(scope='module')
-def rollout(tmp_path_factory):
+def rollout(tmp_path_factory, ansible):
     """Configure the repositories, break one kernel, roll out, and keep what came out."""
     work = tmp_path_factory.mktemp('rollout')
     mirror = os.environ.get('REPO_URL_GUEST', 'http://10.0.2.2:18080')

@@ -137,7 +137,7 @@ build_release() {
   rm -rf "$context/rpmbuild"
   install -m 0644 "$dir/kernel.conf" "$context/kernel.conf"
   local tool
-  for tool in tencentos-sim-boot tencentos-sim-bootloader tencentos-sim-shutdown; do
+  for tool in tencentos-sim-boot tencentos-sim-bootloader tencentos-sim-shutdown tencentos-sim-kmod; do
     install -m 0755 "$RESOURCES/sim-kernel/$tool" "$context/$tool"
   done
   log "building $IMAGE:latest"

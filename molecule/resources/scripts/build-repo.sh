@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the local signed RPM mirror in $WORKDIR/mirror from mirror/packages.yml:
-#   - stand-in kernel packages named exactly like the real ones, and tencentos-fleet-testpkg,
-#     built with rpmbuild (rpm/kernel.spec, rpm/testpkg.spec)
+#   - stand-in kernel packages named exactly like the real ones, tencentos-fleet-testpkg and the test
+#     hot patch packages, built with rpmbuild (rpm/kernel.spec, rpm/testpkg.spec, rpm/hotpatch.spec)
+#   - for the kernel of each hot patch package, a plain test patch file to download:
+#     hotpatch/<uname -r>/livepatch_test_url.ko and its SHA256SUMS (scripts/make-patch.sh)
 #   - signed with a GPG key made for this WORKDIR (no passphrase); the public key is published as
 #     <mirror>/RPM-GPG-KEY-tencentos-fleet-test, repomd.xml is signed too (repo_gpgcheck)
 #   - one createrepo_c repository per `repo` of packages.yml, in trees shaped like mirrors.tencent.com
 #
-#   build-repo.sh            # does nothing when the specs, packages.yml and the key did not change
+#   build-repo.sh            # does nothing when the specs, packages.yml, make-patch.sh, this script
+#                            # and the key did not change
 #   FORCE=1 build-repo.sh    # rebuild anyway
 # Serve it with serve-repo.sh.
 set -euo pipefail
@@ -41,6 +44,12 @@ build_rpm() {
   if [ "$kind" = testpkg ]; then
     rpmbuild --quiet -bb --define "_topdir $top" --define "pkg_version $version" \
       --define "pkg_release $release" "$RESOURCES/rpm/testpkg.spec"
+  elif [ "$kind" = hotpatch ]; then
+    mkdir -p "$top/SOURCES"
+    "$RESOURCES/scripts/make-patch.sh" livepatch_test_pkg "$uname_r" "$top/SOURCES/livepatch_test_pkg.ko"
+    rpmbuild --quiet -bb --define "_topdir $top" --define "pkg_name $name" --define "pkg_version $version" \
+      --define "pkg_release $release" --define "uname_r $uname_r" \
+      --define "patch_file $top/SOURCES/livepatch_test_pkg.ko" "$RESOURCES/rpm/hotpatch.spec"
   else
     rpmbuild --quiet -bb --define "_topdir $top" --define "pkg_name $name" \
       --define "pkg_version $version" --define "pkg_release $release" --define "pkg_kind $kind" \
@@ -51,7 +60,10 @@ build_rpm() {
 }
 
 fingerprint=$(ensure_key)
-definition=$( { printf '%s\n' "$fingerprint"; tree_sha256 "$RESOURCES/rpm/kernel.spec" "$RESOURCES/rpm/testpkg.spec" "$PACKAGES"; } | sha256sum | cut -d' ' -f1)
+# What the mirror is made from: the key, the specs, packages.yml, the patch maker and this script.
+definition=$( { printf '%s\n' "$fingerprint"; tree_sha256 "$RESOURCES/rpm/kernel.spec" "$RESOURCES/rpm/testpkg.spec" \
+  "$RESOURCES/rpm/hotpatch.spec" "$PACKAGES" "$RESOURCES/scripts/make-patch.sh" "$RESOURCES/scripts/build-repo.sh"; } |
+  sha256sum | cut -d' ' -f1)
 if [ "${FORCE:-0}" != 1 ] && [ -f "$MIRROR/.definition-sha256" ] && [ "$(cat "$MIRROR/.definition-sha256")" = "$definition" ]; then
   echo "build-repo: $MIRROR up to date (cached, $(since "$start"))"
   exit 0
@@ -85,6 +97,17 @@ done < <(yaml_table --sep '|' "$PACKAGES" name version release arch path)
 signed=("$rpms"/*.rpm)
 log "signed ${#signed[@]} packages ($(since "$t"))"
 
+# Plain test patches for the URL source, one per kernel of a hotpatch package, with a SHA256SUMS in
+# sha256sum's format (served as $REPO_URL_GUEST/hotpatch/<uname -r>/...).
+patches=0
+while IFS='|' read -r kind uname_r; do
+  if [ "$kind" != hotpatch ] || [ -d "$STAGE/hotpatch/$uname_r" ]; then continue; fi
+  mkdir -p "$STAGE/hotpatch/$uname_r"
+  "$RESOURCES/scripts/make-patch.sh" livepatch_test_url "$uname_r" "$STAGE/hotpatch/$uname_r/livepatch_test_url.ko"
+  (cd "$STAGE/hotpatch/$uname_r" && sha256sum livepatch_test_url.ko > SHA256SUMS)
+  patches=$((patches + 1))
+done < <(yaml_table --sep '|' "$PACKAGES" kind uname_r)
+
 for repo in "${repos[@]}"; do
   createrepo_c --quiet "$STAGE/$repo"
   gpg --batch --yes --quiet --local-user "$fingerprint" --armor --detach-sign "$STAGE/$repo/repodata/repomd.xml"
@@ -102,4 +125,5 @@ rm -rf "$MIRROR.old"
 echo "build-repo: $count packages in ${#repos[@]} repositories, signed by $fingerprint"
 printf '  %s/\n' "${repos[@]}"
 echo "  public key: $MIRROR/$PUBKEY_NAME"
+echo "  test patches: $patches under $MIRROR/hotpatch/"
 echo "build-repo: built $MIRROR ($(du -sh "$MIRROR" | cut -f1)) in $(since "$start")"

@@ -13,6 +13,11 @@
 #     records the boot; on the first host the reboot stand-in (shutdown -r now / reboot) reboots it in
 #     place, a one-time next_entry boots another (stand-in) kernel once, and a kernel listed in
 #     /etc/tencentos-sim/panic-kernels "panics" so that the host comes back on saved_entry
+#   - the livepatch simulation: insmod, rmmod, modinfo and lsmod are the stand-ins on every host; on the first
+#     livepatch host whose kernel keeps a disabled patch (< 5.1) and the first whose kernel frees it
+#     (>= 5.1) a test patch (make-patch.sh) loads, its transition completes, rmmod is refused while it is
+#     enabled, disabling it completes, rmmod unloads it, a wrong vermagic is refused, a stalled transition
+#     stays stalled and reverses; on the second of them an enabled unit loads a patch at a reboot
 #   - the machine's sysctls are unchanged afterwards (sysctl-guard.sh)
 # Needs `fleet.sh up`. Ends with "N passed, N failed"; exit 1 on any failure.
 set -euo pipefail
@@ -82,10 +87,21 @@ case $BOOTLOADER in
 esac
 check "boots.log records this boot" "tail -n1 /var/log/tencentos-sim/boots.log | grep -q \"boot_id=\$(cat /proc/sys/kernel/random/boot_id) kernel=$KERNEL \""
 check "shutdown and reboot are the stand-ins of the simulation" "[ \"\$(readlink /usr/sbin/shutdown)\" = /usr/local/sbin/tencentos-sim-shutdown ] && [ \"\$(readlink /usr/sbin/reboot)\" = /usr/local/sbin/tencentos-sim-shutdown ]"
+check "insmod, rmmod, modinfo and lsmod are the stand-ins of the simulation" "for t in insmod rmmod modinfo lsmod; do [ \"\$(readlink /usr/sbin/\$t)\" = /usr/local/sbin/tencentos-sim-kmod ] || exit 1; done"
+check "loaded modules listed (/run/tencentos-sim/modules, bound over /proc/modules if the machine has one; /sys/module overlay)" "[ -f /run/tencentos-sim/modules ] && { [ ! -e /proc/modules ] || [ \"\$(stat -c %i /proc/modules)\" = \"\$(stat -c %i /run/tencentos-sim/modules)\" ]; } && grep -q \"^tencentos-sim-module /sys/module overlay \" /proc/mounts"
 if [ "$MIRROR_UP" = yes ]; then
   check "mirror answers at $MIRROR_URL" "python3 -c \"import urllib.request; urllib.request.urlopen(\\\"$MIRROR_URL\\\", timeout=5)\""
 fi
 '
+
+# The livepatch checks' hosts (below): the first with a livepatch ABI whose kernel keeps a disabled
+# patch (< 5.1) and the first whose kernel frees it (>= 5.1), as "name kernel".
+lp_keeps='' lp_frees=''
+frees_disabled_patch() {  # frees_disabled_patch UNAME_R: klp frees a disabled patch since 5.1
+  local major minor
+  IFS=.- read -r major minor _ <<<"$1"
+  [ "$major" -gt 5 ] || { [ "$major" = 5 ] && [ "$minor" -ge 1 ]; }
+}
 
 while IFS='|' read -r name release version kernel repos; do
   c=tencentos-fleet-$name
@@ -108,6 +124,11 @@ while IFS='|' read -r name release version kernel repos; do
   if [ "$isolate_max_map_count" = 1 ]; then
     podman exec "$c" sysctl -qw vm.max_map_count="$machine_max_map_count" || true
   fi
+  case $livepatch in
+    livepatch|both)
+      if frees_disabled_patch "$kernel"; then [ -n "$lp_frees" ] || lp_frees="$name $kernel"
+      else [ -n "$lp_keeps" ] || lp_keeps="$name $kernel"; fi ;;
+  esac
 done < <(yaml_table --sep '|' "$RESOURCES/fleet.yml" name release version kernel_release mirror_repos)
 
 # A restart is a reboot of the simulated kernel.
@@ -127,7 +148,8 @@ fi
 # The boot simulation on the first host: reboots through the stand-in, next_entry once, a panic.
 boot_id_of() { podman exec "$c" cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo none; }
 osrelease_of() { podman exec "$c" cat /proc/sys/kernel/osrelease 2>/dev/null || echo none; }
-# sim_reboot TEXT COMMAND...: runs the reboot command in the host and waits for the next simulated boot
+# sim_reboot TEXT COMMAND...: runs the reboot command in the host ($c, named $host) and waits for the
+# next simulated boot
 sim_reboot() {
   local text=$1 before after i t
   shift
@@ -136,15 +158,16 @@ sim_reboot() {
     for ((i = 0; i < 150; i++)); do
       after=$(boot_id_of)
       if [ "$after" != none ] && [ "$after" != "$before" ] && podman exec "$c" test -f /run/tencentos-sim/booted 2>/dev/null; then
-        result ok "$first" "$text: back in $(since "$t")"; return
+        result ok "$host" "$text: back in $(since "$t")"; return
       fi
       sleep 0.2
     done
   fi
-  result FAIL "$first" "$text: not back after $(since "$t")"
+  result FAIL "$host" "$text: not back after $(since "$t")"
 }
 in_host() { podman exec "$c" sh -c "$1"; }
 last_boot() { in_host 'tail -n1 /var/log/tencentos-sim/boots.log' 2>/dev/null; }
+host=$first
 if [ "$(podman container inspect --format '{{.State.Status}}' "$c" 2>/dev/null)" = running ]; then
   factory=$(yaml_table "$RESOURCES/fleet.yml" kernel_release | sed -n 1p)
   extra=9.9.9-verify.sim   # a stand-in kernel that exists only for this check
@@ -165,6 +188,140 @@ if [ "$(podman container inspect --format '{{.State.Status}}' "$c" 2>/dev/null)"
   expect "$first" "boots.log: panicked=$extra, via=saved_entry" grep -q "kernel=$factory entry=.* via=saved_entry panicked=$extra\$" <<<"$(last_boot)"
   in_host "rm -f /etc/tencentos-sim/panic-kernels && tencentos-sim-bootloader remove $extra 2>/dev/null && rm -f /boot/vmlinuz-$extra"
   expect "$first" "other shutdown forms are refused" sh -c "! podman exec $c shutdown -h now"
+fi
+
+# The livepatch simulation (README, "Livepatch simulation"): runs inside a host, prints "ok|FAIL <check>"
+# lines. The test patches were made on the machine by make-patch.sh and copied to $DIR.
+# shellcheck disable=SC2016
+livepatch_inside='
+check() { local text=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok $text"; else echo "FAIL $text"; fi; }
+is() { [ "$(cat "$1" 2>/dev/null)" = "$2" ]; }   # is FILE VALUE
+wait_for() { local n=$1 i; shift; for ((i = 0; i < n * 20; i++)); do "$@" && return 0; sleep 0.05; done; return 1; }
+log=/var/log/tencentos-sim/livepatch.log stall=/etc/tencentos-sim/livepatch-stall
+lp=/sys/kernel/livepatch/livepatch_verify
+line="livepatch_verify 16384 1 - Live 0x0000000000000000 (OEK)"
+loaded() {
+  grep -qxF "$line" /run/tencentos-sim/modules && { [ ! -e /proc/modules ] || grep -qxF "$line" /proc/modules; } &&
+    is /sys/module/livepatch_verify/initstate live
+}
+unloaded() { ! grep -q "^livepatch_verify " /run/tencentos-sim/modules && [ ! -e /sys/module/livepatch_verify ] && [ ! -e $lp ]; }
+started() { is $lp/enabled 1 && is $lp/transition 1 && is $lp/force 0 && [ -d "$lp/vmlinux/cmdline_proc_show,1" ]; }
+disabled() { if [ "$FREES" = yes ]; then [ ! -e $lp ]; else is $lp/enabled 0 && is $lp/transition 0; fi; }
+# After a write to enabled the worker starts the transition within 0.2 s: until then transition still
+# reads 0, so completion is read from the log, counted from the write (mark).
+mark() { mark_at=$(wc -l < "$log"); }
+unpatched() { tail -n +$((mark_at + 1)) "$log" | grep -q "transition livepatch_verify unpatch completed$" && disabled; }
+refused() { local expect=$1; shift; ! "$@" 2>"$DIR/err" && grep -qF "$expect" "$DIR/err"; }
+new_log() { tail -n +$((log_start + 1)) "$log"; }
+log_start=$(wc -l 2>/dev/null < "$log" || echo 0)
+cd "$DIR"
+rm -f "$stall"
+check "modinfo -F vermagic: the running kernel" [ "$(modinfo -F vermagic verify.ko)" = "$KERNEL SMP mod_unload modversions" ]
+check "modinfo prints filename: and every field" grep -qx "filename:       $DIR/verify.ko" <(modinfo verify.ko)
+check "insmod of a test patch for $KERNEL" insmod verify.ko
+check "registered, its transition started (enabled 1, transition 1, force 0, vmlinux/cmdline_proc_show,1/)" started
+check "the transition completes within 2 s" wait_for 2 is $lp/transition 0
+check "listed as loaded: $line" loaded
+check "lsmod lists it" grep -q "^livepatch_verify  *16384  1$" <(lsmod)
+check "insmod again: File exists" refused "could not insert module verify.ko: File exists" insmod verify.ko
+check "rmmod refused while enabled (in use)" refused "Module livepatch_verify is in use" rmmod livepatch_verify
+mark; echo 0 > $lp/enabled
+if [ "$FREES" = yes ]; then text="enabled=0: unpatched and freed (>= 5.1: directory gone) within 2 s"
+else text="enabled=0: unpatched, kept disabled (< 5.1) within 2 s"; fi
+check "$text" wait_for 2 unpatched
+check "rmmod unloads it" rmmod livepatch_verify
+check "unloaded: not listed, no sysfs directory" unloaded
+check "a patch for another kernel is refused (Invalid module format)" refused "could not insert module wrong.ko: Invalid module format" insmod wrong.ko
+check "nothing created for it" eval "[ ! -e /sys/kernel/livepatch/livepatch_verify_wrong ] && ! grep -q ^livepatch_verify_wrong /run/tencentos-sim/modules"
+echo livepatch_verify > "$stall"
+insmod verify.ko >/dev/null 2>&1
+sleep 1
+check "a stalled patching transition stays in transition (1 s)" is $lp/transition 1
+check "livepatch.log: stalled, once" [ "$(new_log | grep -c "transition livepatch_verify patch stalled$")" = 1 ]
+check "rmmod refused during the transition" refused "is in use" rmmod livepatch_verify
+mark; echo 0 > $lp/enabled
+check "enabled=0 reverses it: the reversal completes within 2 s" wait_for 2 unpatched
+check "rmmod unloads it" rmmod livepatch_verify
+rm -f "$stall"
+check "livepatch.log: every call and transition" eval "new_log | grep -q \"insmod verify.ko -> 0 loaded livepatch_verify\" && new_log | grep -q \"transition livepatch_verify unpatch completed\""
+check "force was never written" eval "! new_log | grep -q \"FORCE WRITTEN\""
+if [ "$MIRROR_UP" = yes ]; then
+  check "mirror: hotpatch/$KERNEL/livepatch_test_url.ko matches its SHA256SUMS" python3 -c "
+import hashlib, sys, urllib.request
+base = sys.argv[1]
+sums = urllib.request.urlopen(base + \"SHA256SUMS\", timeout=5).read().decode()
+data = urllib.request.urlopen(base + \"livepatch_test_url.ko\", timeout=5).read()
+assert sums.split() == [hashlib.sha256(data).hexdigest(), \"livepatch_test_url.ko\"], sums
+assert b\"vermagic=\" + sys.argv[2].encode() + b\" \" in data" "$MIRROR_URL/hotpatch/$KERNEL/" "$KERNEL"
+fi
+# Whatever failed above, leave nothing behind.
+rm -f "$stall"
+if [ -e $lp ] && is $lp/enabled 1; then echo 0 > $lp/enabled; fi
+wait_for 2 eval "! grep -q \"^livepatch_verify \" /run/tencentos-sim/modules || rmmod livepatch_verify 2>/dev/null"
+rm -rf "$DIR"
+'
+patches=$(mktemp -d)
+trap 'rm -f "$guard"; rm -rf "$patches"' EXIT
+for entry in "$lp_keeps" "$lp_frees"; do
+  [ -n "$entry" ] || continue
+  read -r host kernel <<<"$entry"
+  c=tencentos-fleet-$host
+  frees=no
+  frees_disabled_patch "$kernel" && frees=yes
+  rm -f "$patches"/*
+  "$RESOURCES/scripts/make-patch.sh" livepatch_verify "$kernel" "$patches/verify.ko"
+  "$RESOURCES/scripts/make-patch.sh" livepatch_verify_wrong 0.0.1-verify.sim "$patches/wrong.ko"
+  dir=/tmp/tencentos-fleet-verify-livepatch
+  tar -C "$patches" -c . | podman exec -i "$c" sh -c "rm -rf $dir && mkdir $dir && tar -C $dir -x"
+  while read -r status text; do
+    result "$status" "$host" "livepatch: $text"
+  done < <(podman exec -e KERNEL="$kernel" -e FREES="$frees" -e DIR="$dir" -e MIRROR_UP="$mirror_up" \
+      -e MIRROR_URL="$REPO_URL_GUEST" "$c" bash -c "$livepatch_inside")
+done
+
+# An enabled unit loads a patch at boot (the systemd stand-in), and what was loaded before the reboot
+# is gone after it; on the second livepatch host, so that the first is not rebooted again.
+entry=${lp_frees:-$lp_keeps}
+if [ -n "$entry" ]; then
+  read -r host kernel <<<"$entry"
+  c=tencentos-fleet-$host
+  unit=tencentos-fleet-verify-livepatch.service
+  rm -f "$patches"/*
+  "$RESOURCES/scripts/make-patch.sh" livepatch_verify_boot "$kernel" "$patches/livepatch_verify_boot.ko"
+  "$RESOURCES/scripts/make-patch.sh" livepatch_verify_old "$kernel" "$patches/livepatch_verify_old.ko"
+  # Not under /var/lib/kpatch: the collection's own unit, if a demo left one, loads every patch there.
+  store=/var/lib/tencentos-fleet-verify-livepatch
+  tar -C "$patches" -c . | podman exec -i "$c" sh -c "mkdir -p $store/$kernel && tar -C $store/$kernel -x \
+    && mv $store/$kernel/livepatch_verify_old.ko /tmp/ && insmod /tmp/livepatch_verify_old.ko" ||
+    result FAIL "$host" "livepatch: copying the boot test's patches or loading livepatch_verify_old failed"
+  # The shape of the collection's own unit: $$ is systemd's escape of $.
+  podman exec -i "$c" sh -c "cat > /etc/systemd/system/$unit && ln -sf ../$unit /etc/systemd/system/multi-user.target.wants/$unit" <<'UNIT' ||
+# verify-fleet.sh (molecule/resources): removed again at the end of the check
+[Unit]
+Description=Load the test patches of the running kernel (verify-fleet.sh)
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'read -r k < /proc/sys/kernel/osrelease; for m in /var/lib/tencentos-fleet-verify-livepatch/$$k/*.ko; do insmod "$$m" || exit 1; echo "loaded $$m"; done'
+[Install]
+WantedBy=multi-user.target
+UNIT
+    result FAIL "$host" "livepatch: writing and enabling $unit failed"
+  sim_reboot "reboot with an enabled unit that loads a patch" reboot
+  expect "$host" "units.log: the unit ran at this boot, exit 0" \
+    grep -q "boot_id=$(boot_id_of) unit=$unit exit=0\$" <<<"$(in_host 'cat /var/log/tencentos-sim/units.log')"
+  expect "$host" "the patch the unit loaded is there after the reboot, its transition completes" in_host \
+    "grep -q '^livepatch_verify_boot ' /run/tencentos-sim/modules && for i in \$(seq 40); do [ \"\$(cat /sys/kernel/livepatch/livepatch_verify_boot/transition 2>/dev/null)\" = 0 ] && exit 0; sleep 0.05; done; exit 1"
+  expect "$host" "the patch loaded before the reboot is gone" in_host \
+    "! grep -q '^livepatch_verify_old ' /run/tencentos-sim/modules && [ ! -e /sys/kernel/livepatch/livepatch_verify_old ]"
+  in_host "rm -f /etc/systemd/system/multi-user.target.wants/$unit /etc/systemd/system/$unit /tmp/livepatch_verify_old.ko
+    p=/sys/kernel/livepatch/livepatch_verify_boot
+    [ ! -e \$p ] || echo 0 > \$p/enabled
+    # rmmod is refused until the unpatching transition the write starts (within 0.2 s) completed.
+    for i in \$(seq 40); do rmmod livepatch_verify_boot 2>/dev/null && break; sleep 0.05; done
+    rm -rf $store" >/dev/null 2>&1 || true
+  expect "$host" "livepatch checks cleaned up (unit, patch files, loaded patches)" in_host \
+    "[ ! -e /etc/systemd/system/$unit ] && [ ! -e /etc/systemd/system/multi-user.target.wants/$unit ] && [ ! -e $store ] && ! grep -q '^livepatch_verify' /run/tencentos-sim/modules"
 fi
 
 if "$RESOURCES/scripts/sysctl-guard.sh" check "$guard"; then result ok machine "sysctls unchanged"

@@ -240,6 +240,10 @@ def _snapshot(root):
     for directory, _dirs, names in os.walk(root):
         for name in names:
             path = os.path.join(directory, name)
+            if os.path.islink(path) and not os.path.exists(path):
+                # A link to an absolute host path (a systemd wants link) dangles below root.
+                files[path] = (None, None, os.readlink(path))
+                continue
             with open(path, 'rb') as handle:
                 files[path] = (handle.read(), os.stat(path).st_mtime, os.path.islink(path) and os.readlink(path))
     return files

@@ -82,6 +82,25 @@ def test_livepatch_abi_prefers_the_upstream_interface(tmpdir):
     assert tencentos.gather_features(root)['kpatch_core'] is True
 
 
+def test_hot_patches_registered_by_the_kernel_are_reported(tmpdir):
+    # A TencentOS x86 kernel has both interfaces (section 4): a patch of each, one of them mid-transition.
+    root = make_tree(tmpdir, {
+        'sys/kernel/livepatch/livepatch_fix_one/enabled': '1\n',
+        'sys/kernel/livepatch/livepatch_fix_one/transition': '1\n',
+        'sys/kernel/livepatch/livepatch_fix_one/force': '',
+        'sys/kernel/kpatch/kpatch_fix_two/enabled': '1\n',
+    })
+    tmpdir.join('sys', 'kernel', 'livepatch', 'livepatch_fix_one', 'vmlinux', 'cmdline_proc_show,1').ensure(dir=True)
+    assert tencentos.gather_features(root)['hot_patches'] == [
+        {'name': 'livepatch_fix_one', 'abi': 'livepatch', 'enabled': True, 'transition': True},
+        {'name': 'kpatch_fix_two', 'abi': 'kpatch', 'enabled': True, 'transition': False}]
+
+
+def test_no_hot_patches_reported_as_an_empty_list(tmpdir):
+    tmpdir.join('sys', 'kernel', 'livepatch').ensure(dir=True)
+    assert tencentos.gather_features(str(tmpdir))['hot_patches'] == []
+
+
 def test_kpatch_cli_found_through_which(tmpdir):
     features = tencentos.gather_features(str(tmpdir), which=lambda name: '/usr/sbin/' + name)
     assert features['kpatch_cli'] == '/usr/sbin/kpatch'

@@ -17,6 +17,15 @@ def test_all_facts_by_default_and_nothing_changed(run_module):
     assert sorted(outcome['ansible_facts']['tencentos']) == ['features', 'kernel', 'python', 'release', 'repos', 'virtualization']
 
 
+def test_hot_patches_are_reported_and_documented(run_module):
+    features = run_module(tencentos_facts, {'gather_subset': ['features']})[1]['ansible_facts']['tencentos']['features']
+    # This machine's kernel has none registered, or some; either way a list of name, abi, enabled, transition.
+    assert isinstance(features['hot_patches'], list)
+    assert all(sorted(patch) == ['abi', 'enabled', 'name', 'transition'] for patch in features['hot_patches'])
+    for key in features:
+        assert '\n            %s:\n' % key in tencentos_facts.RETURN
+
+
 def test_check_mode_is_supported(run_module):
     failed, outcome = run_module(tencentos_facts, {'_ansible_check_mode': True})
     assert not failed and outcome['changed'] is False

@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kernel hot patches: what a patch module is, where it is kept, and how to move it between states.
+
+Plain functions over plain values, for the livepatch module and its unit tests. Reading the
+kernel's registered patches is :func:`tencentos.read_hot_patches`; section numbers refer to
+the facts sheet ``docs/tencentos-facts.md`` (section 4: the sysfs ABI and kpatch's layout).
+
+Target Pythons 2.7 and 3.6 to 3.13, standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
+    host_path, list_dir, read_hot_patches, read_link, read_text)
+
+STATES = ('loaded', 'installed', 'disabled', 'absent')
+
+# kpatch's layout: `kpatch install` copies a module to /var/lib/kpatch/<uname -r>/ and its boot
+# service loads every module there for the running kernel (section 4). Using the same place lets
+# the kpatch CLI, where it is installed, list and load what this collection installed.
+INSTALL_DIR = '/var/lib/kpatch'
+
+# A module name is at most MODULE_NAME_LEN - 1 = 55 characters (include/linux/module.h). \Z, not $,
+# which would let a trailing newline through.
+NAME_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,55}\Z')
+
+WANTS_DIR = '/etc/systemd/system/multi-user.target.wants'
+KPATCH_UNIT = 'kpatch.service'
+KPATCH_UNIT_PATHS = ('/etc/systemd/system/kpatch.service', '/usr/lib/systemd/system/kpatch.service',
+                     '/lib/systemd/system/kpatch.service')
+OWN_UNIT = 'tencentos-fleet-livepatch.service'
+OWN_UNIT_PATH = '/etc/systemd/system/' + OWN_UNIT
+OWN_SCRIPT_PATH = '/usr/libexec/tencentos-fleet/livepatch-boot'
+
+# Loads, at boot, what is installed for the running kernel, one patch at a time: the kernel runs
+# one transition at a time and refuses a second patch (EBUSY) while one is in progress.
+# /proc/sys/kernel/osrelease is what `uname -r` prints; it is read so that the script, like the
+# collection, asks the kernel interface rather than the uname system call.
+OWN_SCRIPT = r'''#!/bin/sh
+# Installed by tencentos.fleet.livepatch: loads the kernel hot patches installed for the running
+# kernel in kpatch's layout (/var/lib/kpatch/<kernel>/<name>.ko), each after the previous one's
+# transition completed. Started at boot by tencentos-fleet-livepatch.service.
+read -r kernel < /proc/sys/kernel/osrelease
+status=0
+for patch in /var/lib/kpatch/"$kernel"/*.ko; do
+    [ -e "$patch" ] || continue
+    name=$(basename "$patch" .ko | tr - _)
+    if [ -e "/sys/module/$name/initstate" ] || grep -qs "^$name " /proc/modules; then
+        continue
+    fi
+    if ! insmod "$patch"; then
+        echo "$patch: not loaded" >&2
+        status=1
+        continue
+    fi
+    waited=0
+    while [ "$(cat "/sys/kernel/livepatch/$name/transition" 2>/dev/null)" = 1 ]; do
+        if [ "$waited" -ge 60 ]; then
+            echo "$name: transition not complete after 60 s" >&2
+            status=1
+            break
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+done
+exit "$status"
+'''
+
+OWN_UNIT_TEXT = '''# Installed by tencentos.fleet.livepatch (kpatch, whose kpatch.service does the same, is not installed).
+[Unit]
+Description=Load the kernel hot patches installed for the running kernel
+After=local-fs.target
+Before=multi-user.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=%s
+
+[Install]
+WantedBy=multi-user.target
+''' % OWN_SCRIPT_PATH
+
+
+def module_name(name):
+    """The kernel's name for a module: file names may use dashes, the kernel uses underscores (section 4)."""
+    return name.replace('-', '_')
+
+
+def name_problem(name):
+    """Why ``name`` cannot be a module name, or None."""
+    if not NAME_PATTERN.match(name or ''):
+        return ('name: %r is not a kernel module name (1 to 55 letters, digits, "_" or "-")' % (name,))
+    return None
+
+
+def parse_modinfo(text):
+    """Return ``{field: value}`` from `modinfo FILE` output (the first value of a repeated field)."""
+    fields = {}
+    for line in (text or '').splitlines():
+        key, sep, value = line.partition(':')
+        if sep and key.strip() and ' ' not in key.strip():
+            fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def vermagic_kernel(vermagic):
+    """The kernel release a module was built for: the first word of its vermagic."""
+    words = (vermagic or '').split()
+    return words[0] if words else None
+
+
+def loaded_modules(proc_modules_text):
+    """Names of the loaded modules, from /proc/modules."""
+    return set(line.split()[0] for line in (proc_modules_text or '').splitlines() if line.split())
+
+
+def module_loaded(root, name):
+    """Whether module ``name`` is loaded: /sys/module/<name>/initstate exists (kmod's own test; built-in
+    modules have no initstate) or /proc/modules lists it (absent where the kernel is built without
+    module support, as in containers on such a machine)."""
+    return (os.path.exists(host_path(root, '/sys/module/%s/initstate' % name))
+            or name in loaded_modules(read_text(root, '/proc/modules')))
+
+
+def installed_path(kernel, name):
+    """Where a patch for ``kernel`` is kept for the next boots (kpatch's layout)."""
+    return '%s/%s/%s.ko' % (INSTALL_DIR, kernel, name)
+
+
+def installed_files(root='/'):
+    """Every installed patch file, for any kernel: ``[(kernel, name), ...]`` in order."""
+    found = []
+    base = host_path(root, INSTALL_DIR)
+    for kernel in sorted(list_dir(base)):
+        for entry in sorted(list_dir(os.path.join(base, kernel))):
+            if entry.endswith('.ko'):
+                found.append((kernel, module_name(entry[:-3])))
+    return found
+
+
+def patch_status(root, name, kernel):
+    """Everything about one patch that decides what to do: registered, enabled, transition, loaded, installed."""
+    registered = [patch for patch in read_hot_patches(root) if patch['name'] == name]
+    patch = registered[0] if registered else None
+    installed = installed_path(kernel, name)
+    return {
+        'name': name,
+        'abi': patch['abi'] if patch else None,
+        'registered': patch is not None,
+        'enabled': bool(patch and patch['enabled']),
+        'transition': bool(patch and patch['transition']),
+        'module_loaded': module_loaded(root, name),
+        'installed': installed if os.path.isfile(host_path(root, installed)) else None,
+    }
+
+
+def patches_in_transition(patches):
+    """Names of the patches whose transition has not completed."""
+    return [patch['name'] for patch in patches if patch['transition']]
+
+
+def load_steps(status):
+    """Steps that make a patch active: enable a registered, disabled one (kept by 4.x kernels), or load it.
+
+    Since 5.1 a disabled patch is freed but its module stays loaded until rmmod: such a leftover is
+    unloaded first, or insmod would answer "File exists".
+    """
+    if status['registered']:
+        return [] if status['enabled'] else ['enable']
+    return (['rmmod'] if status['module_loaded'] else []) + ['insmod']
+
+
+def unload_steps(status):
+    """Steps that make a patch inactive and its module unloaded."""
+    steps = ['disable'] if status['registered'] and status['enabled'] else []
+    if status['module_loaded']:
+        steps.append('rmmod')
+    return steps
+
+
+def plan(status, state, file_current, boot_ready):
+    """The ordered steps from ``status`` to ``state``.
+
+    ``file_current``: the installed copy exists and equals the source. ``boot_ready``: the unit
+    that loads installed patches at boot is in place and enabled. A patch is persisted only after
+    it loaded and verified, so a patch that fails is never left to load at the next boot.
+    """
+    if state == 'loaded':
+        return load_steps(status)
+    if state == 'installed':
+        steps = load_steps(status)
+        if not file_current:
+            steps.append('copy')
+        if not boot_ready:
+            steps.append('boot')
+        return steps
+    steps = unload_steps(status)
+    if state == 'absent' and status['installed']:
+        steps.append('remove')
+    return steps
+
+
+def boot_unit(root, kpatch_cli):
+    """The unit that loads installed patches at boot: ``(name, path, text)``.
+
+    kpatch's own kpatch.service (`kpatch load --all`) where the kpatch CLI and its unit are
+    installed (text None: the unit is kpatch's), else this collection's unit and script.
+    """
+    if kpatch_cli:
+        for path in KPATCH_UNIT_PATHS:
+            if os.path.isfile(host_path(root, path)):
+                return KPATCH_UNIT, path, None
+    return OWN_UNIT, OWN_UNIT_PATH, OWN_UNIT_TEXT
+
+
+def boot_unit_ready(root, unit_name, unit_path, unit_text):
+    """Whether the unit is enabled for multi-user.target and, if it is ours, current."""
+    if read_link(root, WANTS_DIR + '/' + unit_name) != unit_path:
+        return False
+    if unit_text is None:
+        return True
+    return (read_text(root, unit_path) == unit_text
+            and read_text(root, OWN_SCRIPT_PATH) == OWN_SCRIPT
+            and os.access(host_path(root, OWN_SCRIPT_PATH), os.X_OK))
+
+
+def blocking_tasks(root, target, limit=10):
+    """Tasks not yet switched to the ``target`` patch state (1 patched, 0 unpatched), with their command.
+
+    During a transition every task's /proc/<pid>/task/<tid>/patch_state moves to the target; the
+    ones left behind are what stalls it (kernel Documentation/livepatch/livepatch.rst). Kernels
+    without that file report nothing.
+    """
+    found = []
+    proc = host_path(root, '/proc')
+    for pid in sorted((entry for entry in list_dir(proc) if entry.isdigit()), key=int):
+        for tid in sorted((entry for entry in list_dir(os.path.join(proc, pid, 'task')) if entry.isdigit()),
+                          key=int):
+            state = (read_text(root, '/proc/%s/task/%s/patch_state' % (pid, tid)) or '').strip()
+            if state in ('0', '1') and int(state) != target:
+                command = (read_text(root, '/proc/%s/task/%s/comm' % (pid, tid)) or '?').strip()
+                found.append('%s (%s)' % (tid, command))
+                if len(found) >= limit:
+                    return found
+    return found
+
+
+def wait_for(condition, timeout, sleep, clock, interval=0.2):
+    """Poll ``condition()`` until it is true or ``timeout`` seconds passed; return (met, seconds waited).
+
+    ``sleep`` and ``clock`` are injected (time.sleep, time.time) so that tests need not wait.
+    """
+    start = clock()
+    while True:
+        if condition():
+            return True, clock() - start
+        if clock() - start >= timeout:
+            return False, clock() - start
+        sleep(interval)

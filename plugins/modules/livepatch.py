@@ -1,0 +1,500 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: tencentos.fleet contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: livepatch
+short_description: Load, persist, disable and remove kernel hot patches (livepatch / kpatch modules)
+version_added: 0.1.0
+description:
+  - Moves one kernel hot patch module to the state asked for, safely, and reports every hot patch the
+    running kernel has registered.
+  - Before anything is loaded, the module's C(vermagic) (read with C(modinfo)) must name the running
+    kernel (C(/proc/sys/kernel/osrelease), what C(uname -r) prints) and its module name must be O(name).
+  - Loading is C(insmod), then a wait for the patch's C(transition) to clear (the kernel switches every
+    task to the patched code one by one). If it does not clear within O(timeout) seconds, the patch is
+    disabled, which reverses the transition, the module is unloaded, and the task fails with what it saw,
+    including the tasks that blocked the transition where the kernel shows them. The C(force) attribute
+    is B(never) written (it would make the module impossible to remove).
+  - The kernel runs one transition at a time, so the module refuses to start while any patch is in
+    transition, before changing anything.
+  - Unloading writes C(0) to C(enabled), waits for that transition, then runs C(rmmod).
+  - O(state=installed) keeps a copy in kpatch's layout, C(/var/lib/kpatch/<kernel>/<name>.ko), which
+    the kpatch CLI also lists, and makes sure it is loaded at every boot of that kernel, by enabling
+    kpatch's own C(kpatch.service) where the kpatch CLI and its unit are installed, or else this
+    collection's C(tencentos-fleet-livepatch.service) and C(/usr/libexec/tencentos-fleet/livepatch-boot).
+    Unlike C(kpatch install), doing it again changes nothing.
+  - The patch is persisted only after it loaded and its transition completed, so a patch that failed is
+    never loaded again at the next boot.
+author:
+  - tencentos.fleet contributors (@tencentos-fleet)
+options:
+  name:
+    description:
+      - The patch's module name, as C(modinfo -F name) prints it and as the kernel registers it below
+        C(/sys/kernel/livepatch). Dashes are taken as underscores, as the kernel does.
+    type: str
+    required: true
+  src:
+    description:
+      - Path of the patch module (C(.ko)) on the host.
+      - Needed for O(state=loaded) and O(state=installed), unless the patch is already installed for the
+        running kernel, in which case the installed copy is used.
+      - With O(state=installed), a different file replaces the installed copy (the running patch is not
+        reloaded; remove it first to run the new one now).
+    type: path
+  state:
+    description:
+      - V(loaded) - active in the running kernel; whether it loads at the next boot is left as it is.
+      - V(installed) - active in the running kernel and loaded at every boot of this kernel.
+      - V(disabled) - not active in the running kernel (disabled and unloaded); an installed copy is kept
+        and loads again at the next boot, as an unmounted entry of C(fstab) mounts again.
+      - V(absent) - not active and not installed for the running kernel. When no installed patch remains
+        for any kernel, this collection's boot unit is removed too (kpatch's is left alone).
+    type: str
+    choices: [loaded, installed, disabled, absent]
+    default: loaded
+  timeout:
+    description:
+      - Seconds to wait for a transition to complete, when applying and again when reversing or removing.
+        kpatch waits 15 seconds, signals the blocking tasks and waits 60 more.
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    description: Reports the steps it would take (RV(steps)) without taking them.
+    support: full
+  diff_mode:
+    description: Shows whether the patch is active and where it is installed, before and after.
+    support: full
+notes:
+  - Runs on target Python 2.7 and 3.6 to 3.13. Needs C(insmod), C(rmmod) and C(modinfo) (package C(kmod)),
+    not the kpatch CLI.
+  - A kernel without C(/sys/kernel/livepatch) and C(/sys/kernel/kpatch) cannot be patched; the module
+    fails before changing anything.
+  - The collection's C(docs/hotpatch.md) describes the ABI, the field failures this module is built
+    against, and how to confirm its work on a real host.
+seealso:
+  - name: Livepatch sysfs ABI
+    description: The kernel's documentation of C(enabled), C(transition) and C(force).
+    link: https://www.kernel.org/doc/Documentation/ABI/testing/sysfs-kernel-livepatch
+'''
+
+EXAMPLES = r'''
+- name: Load a hot patch now and at every boot of this kernel
+  tencentos.fleet.livepatch:
+    name: livepatch_cve_2026_1234
+    src: /var/tmp/livepatch_cve_2026_1234.ko
+    state: installed
+
+- name: Take a misbehaving patch out of the running kernel, keeping it installed
+  tencentos.fleet.livepatch:
+    name: livepatch_cve_2026_1234
+    state: disabled
+
+- name: Remove a patch from the running kernel and from the next boots
+  tencentos.fleet.livepatch:
+    name: livepatch_cve_2026_1234
+    state: absent
+
+- name: List the patches (a no-op on a patch that is not there)
+  tencentos.fleet.livepatch:
+    name: livepatch_cve_2026_1234
+    state: absent
+  check_mode: true
+  register: hot_patches
+'''
+
+RETURN = r'''
+name:
+  description: The patch's module name, with dashes as underscores.
+  returned: always
+  type: str
+  sample: livepatch_cve_2026_1234
+kernel:
+  description: The running kernel (C(/proc/sys/kernel/osrelease)).
+  returned: always
+  type: str
+  sample: 5.4.119-19-0009.1
+steps:
+  description:
+    - The steps taken (or, in check mode, to be taken), in order. V(rmmod) of a module left loaded after
+      an earlier disable, V(insmod), V(enable) (a registered, disabled patch of a 4.x kernel), V(disable),
+      V(rmmod), V(copy) to the installed path, V(boot) (the boot unit enabled), V(remove) of the installed
+      copy, V(unboot) (this collection's boot unit removed with the last installed patch).
+  returned: always
+  type: list
+  elements: str
+  sample: [insmod, copy, boot]
+before:
+  description: This patch before the task, with the keys of RV(patch).
+  returned: always
+  type: dict
+  sample: {name: livepatch_cve_2026_1234, abi: null, registered: false, enabled: false, transition: false,
+           module_loaded: false, installed: null}
+patch:
+  description: This patch after the task (before it in check mode).
+  returned: always
+  type: dict
+  contains:
+    abi:
+      description: V(livepatch) or V(kpatch) while the kernel has it registered, else null.
+      type: str
+    registered:
+      description: The kernel has the patch below C(/sys/kernel/livepatch) or C(/sys/kernel/kpatch).
+      type: bool
+    enabled:
+      description: The patch is enabled.
+      type: bool
+    transition:
+      description: A transition of this patch is in progress.
+      type: bool
+    module_loaded:
+      description: Its module is loaded (C(/sys/module/<name>/initstate) exists, or C(/proc/modules) lists it).
+      type: bool
+    installed:
+      description: The installed copy for the running kernel, or null.
+      type: str
+  sample: {name: livepatch_cve_2026_1234, abi: livepatch, registered: true, enabled: true, transition: false,
+           module_loaded: true, installed: /var/lib/kpatch/5.4.119-19-0009.1/livepatch_cve_2026_1234.ko}
+patches:
+  description: Every hot patch registered in the running kernel after the task, with C(name), C(abi), C(enabled) and C(transition).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: livepatch_cve_2026_1234, abi: livepatch, enabled: true, transition: false}]
+boot_unit:
+  description: The unit that loads installed patches at boot (O(state=installed) only), else null.
+  returned: always
+  type: str
+  sample: tencentos-fleet-livepatch.service
+'''
+
+import os
+import tempfile
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tencentos.fleet.plugins.module_utils import livepatch
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
+    host_path, hot_patch_dirs, livepatch_abi, read_hot_patches, read_text)
+
+# Root of the host's file system; unit tests point it at a fixture tree.
+ROOT = '/'
+# Injected so that unit tests need not wait.
+sleep = time.sleep
+clock = time.time
+
+KMOD_DIRS = ['/sbin', '/usr/sbin']
+# rmmod right after a disable can find the module still referenced while the kernel frees the patch.
+RMMOD_ATTEMPTS = 10
+
+
+class PatchError(Exception):
+    """A step failed; the message says what was seen and what was done about it."""
+
+
+class Host:
+    """The running host as this module touches it: kmod commands, sysfs attributes, files."""
+
+    def __init__(self, module, root, name, kernel, timeout):
+        self.module = module
+        self.root = root
+        self.name = name
+        self.kernel = kernel
+        self.timeout = timeout
+
+    def command(self, tool):
+        path = self.module.get_bin_path(tool, opt_dirs=KMOD_DIRS)
+        if not path:
+            self.module.fail_json(msg='%s not found: install the kmod package; nothing was changed' % tool)
+        return path
+
+    def run(self, tool, *args):
+        return self.module.run_command([self.command(tool)] + list(args))
+
+    def status(self):
+        return livepatch.patch_status(self.root, self.name, self.kernel)
+
+    def write_attribute(self, attribute, value):
+        if attribute == 'force':
+            # Forcing completes a stalled transition by leaving tasks on unpatched code and makes the
+            # module unremovable until reboot (section 4): never done here.
+            raise ValueError('the force attribute is never written')
+        directory = self.directory()
+        if directory is None:
+            raise PatchError('%s is not registered by the kernel: cannot write %s' % (self.name, attribute))
+        with open(host_path(self.root, directory + '/' + attribute), 'w') as handle:
+            handle.write(value)
+
+    def directory(self):
+        for _abi, name, directory in hot_patch_dirs(self.root):
+            if name == self.name:
+                return directory
+        return None
+
+    def settled(self, enabled):
+        """The patch's transition completed towards ``enabled``; a disabled patch may also be freed (5.1+)."""
+        status = self.status()
+        if not status['registered']:
+            return not enabled
+        return status['enabled'] == enabled and not status['transition']
+
+    def wait(self, enabled):
+        return livepatch.wait_for(lambda: self.settled(enabled), self.timeout, sleep, clock)
+
+    def rmmod(self):
+        for attempt in range(RMMOD_ATTEMPTS):
+            rc, _out, err = self.run('rmmod', self.name)
+            if rc == 0:
+                return
+            if 'in use' not in err or attempt == RMMOD_ATTEMPTS - 1:
+                raise PatchError('rmmod %s failed: %s' % (self.name, err.strip()))
+            sleep(0.5)
+
+    def stalled(self, enabled, waited, loaded_here):
+        """A transition did not complete: reverse it (disable), unload what this task loaded, and say so."""
+        seen = self.status()
+        blocking = livepatch.blocking_tasks(self.root, 1 if enabled else 0)
+        message = ('%s: the transition to %s did not complete in %d s (enabled=%d transition=%d)%s'
+                   % (self.name, 'patched' if enabled else 'unpatched', waited, seen['enabled'], seen['transition'],
+                      '; tasks not yet switched: ' + ', '.join(blocking) if blocking else ''))
+        if not enabled:
+            return PatchError(message + '; left as it is: never forced; see docs/hotpatch.md, "A stalled transition"')
+        # Writing 0 during a transition reverses it (kernel Documentation/livepatch/livepatch.rst).
+        self.write_attribute('enabled', '0')
+        reversed_, reverse_waited = self.wait(False)
+        if not reversed_:
+            return PatchError(message + '; disabled, but the reversal did not complete in %d s either: the patch is '
+                              'left loaded and in transition, never forced; see docs/hotpatch.md, '
+                              '"A stalled transition"' % reverse_waited)
+        if loaded_here:
+            self.rmmod()
+            return PatchError(message + '; disabled (reversed in %.1f s) and unloaded: the kernel is as before'
+                              % reverse_waited)
+        return PatchError(message + '; disabled again (reversed in %.1f s): the kernel is as before' % reverse_waited)
+
+    def insmod(self, source):
+        rc, _out, err = self.run('insmod', host_path(self.root, source))
+        if rc != 0:
+            raise PatchError('insmod %s failed: %s; nothing was loaded' % (source, err.strip()))
+        self.activate(loaded_here=True)
+
+    def enable(self):
+        self.write_attribute('enabled', '1')
+        self.activate(loaded_here=False)
+
+    def activate(self, loaded_here):
+        settled, waited = self.wait(True)
+        if settled:
+            return
+        if not self.status()['registered']:
+            self.rmmod()
+            raise PatchError('%s loaded but registered no patch below /sys/kernel/livepatch or /sys/kernel/kpatch '
+                             'within %d s (not a live patch module?); unloaded it' % (self.name, waited))
+        raise self.stalled(True, waited, loaded_here)
+
+    def disable(self):
+        self.write_attribute('enabled', '0')
+        settled, waited = self.wait(False)
+        if not settled:
+            raise self.stalled(False, waited, loaded_here=False)
+
+    def copy(self, source):
+        target = host_path(self.root, livepatch.installed_path(self.kernel, self.name))
+        write_file(self.module, target, read_bytes(host_path(self.root, source)), 0o644)
+
+    def remove(self):
+        os.remove(host_path(self.root, livepatch.installed_path(self.kernel, self.name)))
+
+
+def read_bytes(path):
+    with open(path, 'rb') as handle:
+        return handle.read()
+
+
+def write_file(module, path, content, mode):
+    """Write a file atomically (a temporary file in the same directory, then a rename)."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o755)
+    handle, staged = tempfile.mkstemp(dir=directory, prefix='.tencentos-fleet-')
+    with os.fdopen(handle, 'wb') as staged_file:
+        staged_file.write(content)
+    module.atomic_move(staged, path)
+    # atomic_move gives a new file 0666 less the umask and an old file its old mode.
+    os.chmod(path, mode)
+
+
+def enable_boot_unit(module, root, unit):
+    """Put the boot unit in place and enable it as `systemctl enable` does: a link in the target's wants."""
+    name, path, text = unit
+    if text is not None:
+        write_file(module, host_path(root, livepatch.OWN_SCRIPT_PATH), livepatch.OWN_SCRIPT.encode('utf-8'), 0o755)
+        write_file(module, host_path(root, path), text.encode('utf-8'), 0o644)
+    link = host_path(root, livepatch.WANTS_DIR + '/' + name)
+    if not os.path.isdir(os.path.dirname(link)):
+        os.makedirs(os.path.dirname(link), 0o755)
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(path, link)
+    reload_systemd(module, root)
+
+
+def remove_boot_unit(module, root):
+    for path in (livepatch.WANTS_DIR + '/' + livepatch.OWN_UNIT, livepatch.OWN_UNIT_PATH, livepatch.OWN_SCRIPT_PATH):
+        if os.path.lexists(host_path(root, path)):
+            os.remove(host_path(root, path))
+    reload_systemd(module, root)
+
+
+def reload_systemd(module, root):
+    """Let a running systemd see the unit change; hosts without systemd as PID 1 read it at boot."""
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl and root == '/' and os.path.isdir('/run/systemd/system'):
+        module.run_command([systemctl, 'daemon-reload'], check_rc=True)
+
+
+def source_problem(module, root, name, kernel, source):
+    """Why ``source`` cannot be loaded as patch ``name`` into ``kernel``, or None."""
+    rc, out, err = module.run_command([Host(module, root, name, kernel, 0).command('modinfo'), host_path(root, source)])
+    if rc != 0:
+        return 'src: modinfo cannot read %s: %s' % (source, (err or out).strip())
+    info = livepatch.parse_modinfo(out)
+    inside = livepatch.module_name(info.get('name', ''))
+    if inside != name:
+        return 'src: %s is the module %r, not %r (name must be the module name modinfo prints)' % (source, inside, name)
+    built_for = livepatch.vermagic_kernel(info.get('vermagic'))
+    if built_for != kernel:
+        return ('src: %s was built for kernel %s (vermagic %r); the running kernel is %s'
+                % (source, built_for, info.get('vermagic'), kernel))
+    return None
+
+
+def same_file(module, root, source, installed):
+    return bool(installed) and (module.digest_from_file(host_path(root, source), 'sha256')
+                                == module.digest_from_file(host_path(root, installed), 'sha256'))
+
+
+def view(status):
+    """What diff mode shows of a patch."""
+    return {'active': status['enabled'] and not status['transition'], 'installed': status['installed']}
+
+
+def predicted(status, state, kernel, name):
+    after = {'active': state in ('loaded', 'installed'), 'installed': status['installed']}
+    if state == 'installed':
+        after['installed'] = livepatch.installed_path(kernel, name)
+    elif state == 'absent':
+        after['installed'] = None
+    return after
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type='str', required=True),
+            src=dict(type='path'),
+            state=dict(type='str', default='loaded', choices=list(livepatch.STATES)),
+            timeout=dict(type='int', default=60),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = ROOT
+    problem = livepatch.name_problem(params['name'])
+    if problem:
+        module.fail_json(msg=problem + '; nothing was changed')
+    if params['timeout'] < 1:
+        module.fail_json(msg='timeout: %d is not allowed (seconds, at least 1); nothing was changed' % params['timeout'])
+    name = livepatch.module_name(params['name'])
+    state = params['state']
+    kernel = (read_text(root, '/proc/sys/kernel/osrelease') or '').strip()
+    if not kernel:
+        module.fail_json(msg='cannot read the running kernel from /proc/sys/kernel/osrelease; nothing was changed')
+
+    status = livepatch.patch_status(root, name, kernel)
+    result = dict(changed=False, name=name, kernel=kernel, steps=[], before=status, patch=status,
+                  patches=read_hot_patches(root), boot_unit=None)
+
+    def fail(msg):
+        module.fail_json(msg=msg, **result)
+
+    source = None
+    source_there = False
+    unit = None
+    if state in ('loaded', 'installed'):
+        if livepatch_abi(root) == 'none':
+            fail('kernel %s has neither /sys/kernel/livepatch nor /sys/kernel/kpatch: it cannot be hot patched; '
+                 'nothing was changed' % kernel)
+        source = params['src'] or status['installed']
+        if not source:
+            fail('src: required to load %s, which is not installed for kernel %s (no %s); nothing was changed'
+                 % (name, kernel, livepatch.installed_path(kernel, name)))
+        source_there = os.path.isfile(host_path(root, source))
+        if not source_there and not module.check_mode:
+            fail('src: %s is not a file on the host; nothing was changed' % source)
+        if not source_there:
+            # A check run of a role predicts the load of a file that an earlier step (a download, a
+            # package) would have put there.
+            module.warn('src: %s is not on the host yet (check mode): its name and vermagic were not checked'
+                        % source)
+        else:
+            problem = source_problem(module, root, name, kernel, source)
+            if problem:
+                fail(problem + '; nothing was changed')
+    file_current = boot_ready = True
+    if state == 'installed':
+        unit = livepatch.boot_unit(root, module.get_bin_path('kpatch', opt_dirs=KMOD_DIRS))
+        result['boot_unit'] = unit[0]
+        file_current = source_there and same_file(module, root, source, status['installed'])
+        boot_ready = livepatch.boot_unit_ready(root, *unit)
+
+    steps = livepatch.plan(status, state, file_current, boot_ready)
+    if state == 'absent' and 'remove' in steps:
+        others = [entry for entry in livepatch.installed_files(root) if entry != (kernel, name)]
+        if not others and os.path.lexists(host_path(root, livepatch.OWN_UNIT_PATH)):
+            steps.append('unboot')
+    result['steps'] = steps
+    if module._diff:
+        result['diff'] = {'before': view(status), 'after': predicted(status, state, kernel, name)}
+    kernel_steps = [step for step in steps if step in ('insmod', 'enable', 'disable', 'rmmod')]
+    busy = livepatch.patches_in_transition(result['patches'])
+    if busy and (kernel_steps or name in busy):
+        fail('patch %s is in transition: the kernel runs one transition at a time; wait for it or see '
+             'docs/hotpatch.md, "A stalled transition"; nothing was changed' % ', '.join(busy))
+    result['changed'] = bool(steps)
+    if module.check_mode or not steps:
+        module.exit_json(**result)
+
+    host = Host(module, root, name, kernel, params['timeout'])
+    actions = {
+        'insmod': lambda: host.insmod(source),
+        'enable': host.enable,
+        'disable': host.disable,
+        'rmmod': host.rmmod,
+        'copy': lambda: host.copy(source),
+        'boot': lambda: enable_boot_unit(module, root, unit),
+        'remove': host.remove,
+        'unboot': lambda: remove_boot_unit(module, root),
+    }
+    try:
+        for step in steps:
+            actions[step]()
+    except (PatchError, IOError, OSError) as error:
+        result['patch'] = host.status()
+        result['patches'] = read_hot_patches(root)
+        fail(str(error))
+    result['patch'] = host.status()
+    result['patches'] = read_hot_patches(root)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
