@@ -47,9 +47,11 @@ start() {
   t=$(now)
   # setsid: the server outlives the shell (make, CI step) that started it, until `stop`.
   setsid python3 -m http.server --bind 127.0.0.1 "$REPO_PORT" --directory "$MIRROR" > "$LOGFILE" 2>&1 < /dev/null &
-  echo $! > "$PIDFILE"
+  pid=$!
+  echo "$pid" > "$PIDFILE"
   for _ in $(seq 1 50); do
-    server_pid >/dev/null || die "server exited, see $LOGFILE"
+    # kill -0, not server_pid: until the child has exec'd python its cmdline is still this script's.
+    kill -0 "$pid" 2>/dev/null || die "server exited: $(tail -n 3 "$LOGFILE")"
     check quiet && break
     sleep 0.1
   done
