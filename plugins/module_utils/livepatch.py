@@ -135,6 +135,20 @@ def installed_path(kernel, name):
     return '%s/%s/%s.ko' % (INSTALL_DIR, kernel, name)
 
 
+def installed_copies(root, kernel, name):
+    """The files installed for patch ``name`` of ``kernel``: its own, then any whose dashes make the name.
+
+    ``kpatch install`` keeps a file's name as given, dashes included, while the kernel (and this
+    collection) name the patch with underscores; both mean the same patch.
+    """
+    own = installed_path(kernel, name)
+    directory = '%s/%s' % (INSTALL_DIR, kernel)
+    others = ['%s/%s' % (directory, entry) for entry in sorted(list_dir(host_path(root, directory)))
+              if entry.endswith('.ko') and module_name(entry[:-3]) == name and entry != name + '.ko']
+    return ([own] if os.path.isfile(host_path(root, own)) else []) + [
+        path for path in others if os.path.isfile(host_path(root, path))]
+
+
 def installed_files(root='/'):
     """Every installed patch file, for any kernel: ``[(kernel, name), ...]`` in order."""
     found = []
@@ -150,7 +164,7 @@ def patch_status(root, name, kernel):
     """Everything about one patch that decides what to do: registered, enabled, transition, loaded, installed."""
     registered = [patch for patch in read_hot_patches(root) if patch['name'] == name]
     patch = registered[0] if registered else None
-    installed = installed_path(kernel, name)
+    copies = installed_copies(root, kernel, name)
     return {
         'name': name,
         'abi': patch['abi'] if patch else None,
@@ -158,7 +172,7 @@ def patch_status(root, name, kernel):
         'enabled': bool(patch and patch['enabled']),
         'transition': bool(patch and patch['transition']),
         'module_loaded': module_loaded(root, name),
-        'installed': installed if os.path.isfile(host_path(root, installed)) else None,
+        'installed': copies[0] if copies else None,
     }
 
 

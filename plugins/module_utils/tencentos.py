@@ -592,7 +592,10 @@ def read_hot_patch(root, abi, name, directory):
 
 
 def read_hot_patches(root='/'):
-    """Every hot patch the kernel has registered, in name order (see :func:`read_hot_patch`)."""
+    """Every hot patch the kernel has registered, upstream ABI first, each ABI's in name order.
+
+    See :func:`hot_patch_dirs` and :func:`read_hot_patch`.
+    """
     patches = [read_hot_patch(root, abi, name, directory) for abi, name, directory in hot_patch_dirs(root)]
     return [patch for patch in patches if patch is not None]
 

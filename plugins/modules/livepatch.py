@@ -28,7 +28,9 @@ description:
     the kpatch CLI also lists, and makes sure it is loaded at every boot of that kernel, by enabling
     kpatch's own C(kpatch.service) where the kpatch CLI and its unit are installed, or else this
     collection's C(tencentos-fleet-livepatch.service) and C(/usr/libexec/tencentos-fleet/livepatch-boot).
-    Unlike C(kpatch install), doing it again changes nothing.
+    Unlike C(kpatch install), doing it again changes nothing. A copy that C(kpatch install) kept under
+    the file's dashed name (C(livepatch-cve-2026-1234.ko)) counts as this patch's; it is replaced when
+    the file differs and removed by O(state=absent).
   - The patch is persisted only after it loaded and its transition completed, so a patch that failed is
     never loaded again at the next boot.
 author:
@@ -307,11 +309,16 @@ class Host:
             raise self.stalled(False, waited, loaded_here=False)
 
     def copy(self, source):
-        target = host_path(self.root, livepatch.installed_path(self.kernel, self.name))
-        write_file(self.module, target, read_bytes(host_path(self.root, source)), 0o644)
+        target = livepatch.installed_path(self.kernel, self.name)
+        write_file(self.module, host_path(self.root, target), read_bytes(host_path(self.root, source)), 0o644)
+        # A copy under a dashed file name would be loaded at boot too, after this one: "File exists".
+        for path in livepatch.installed_copies(self.root, self.kernel, self.name):
+            if path != target:
+                os.remove(host_path(self.root, path))
 
     def remove(self):
-        os.remove(host_path(self.root, livepatch.installed_path(self.kernel, self.name)))
+        for path in livepatch.installed_copies(self.root, self.kernel, self.name):
+            os.remove(host_path(self.root, path))
 
 
 def read_bytes(path):

@@ -245,9 +245,10 @@ ansible_facts:
             hot_patches:
               description:
                 - Every hot patch the running kernel has registered (below C(/sys/kernel/livepatch) or
-                  C(/sys/kernel/kpatch)), in name order, each with C(name), C(abi) (C(livepatch) or
-                  C(kpatch)), C(enabled) and C(transition) (true while the patch is being applied or
-                  removed; always false for kpatch core patches).
+                  C(/sys/kernel/kpatch)), those of the upstream ABI first, each ABI's in name order,
+                  each with C(name), C(abi) (C(livepatch) or C(kpatch)), C(enabled) and C(transition)
+                  (true while the patch is being applied or removed; always false for kpatch core
+                  patches).
                 - See M(tencentos.fleet.livepatch) to load, persist and remove them.
               type: list
               elements: dict

@@ -153,6 +153,16 @@ def test_installed_files_lists_every_kernels_ko_files_in_order(tmpdir):
         ('5.4.119-19-0009.1', 'livepatch_b')]
 
 
+def test_installed_copies_are_the_own_file_then_those_kpatch_install_kept_with_dashes(tmpdir):
+    write(tmpdir, '/var/lib/kpatch/%s/livepatch-cve-2026-1234.ko' % KERNEL, 'dashed')
+    write(tmpdir, '/var/lib/kpatch/%s/livepatch-cve-2026-9999.ko' % KERNEL, 'another patch')
+    dashed = '/var/lib/kpatch/%s/livepatch-cve-2026-1234.ko' % KERNEL
+    assert livepatch.installed_copies(str(tmpdir), KERNEL, NAME) == [dashed]
+    write(tmpdir, livepatch.installed_path(KERNEL, NAME), 'own')
+    assert livepatch.installed_copies(str(tmpdir), KERNEL, NAME) == [livepatch.installed_path(KERNEL, NAME), dashed]
+    assert livepatch.installed_copies(str(tmpdir), '4.14.105-19-0020.1', NAME) == []
+
+
 def test_installed_files_without_the_directory_is_empty(tmpdir):
     assert livepatch.installed_files(str(tmpdir)) == []
 

@@ -702,6 +702,25 @@ def test_absent_unloads_removes_the_copy_and_the_last_boot_unit(kernel, run_modu
     assert not failed and result['changed'] is False and result['steps'] == []
 
 
+def test_absent_removes_a_copy_kpatch_install_kept_with_dashes(kernel, run_module):
+    dashed = '/var/lib/kpatch/%s/livepatch-cve-2026-1234.ko' % TK4
+    kernel.file(dashed, patch_text(NAME, TK4))
+    failed, result = run(run_module, state='absent')
+    assert not failed and result['before']['installed'] == dashed and result['steps'] == ['remove']
+    assert not kernel.path(dashed).check() and result['patch'] == NOT_THERE
+
+
+def test_installed_replaces_a_different_copy_kept_with_dashes(kernel, run_module):
+    dashed = '/var/lib/kpatch/%s/livepatch-cve-2026-1234.ko' % TK4
+    kernel.file(dashed, patch_text(NAME, TK4, build=2))
+    kernel.patch_file()
+    failed, result = run(run_module, src=SRC, state='installed')
+    assert not failed and 'copy' in result['steps']
+    assert kernel.read(INSTALLED) == patch_text(NAME, TK4) and not kernel.path(dashed).check()
+    failed, result = run(run_module, src=SRC, state='installed')
+    assert not failed and result['changed'] is False
+
+
 @pytest.mark.parametrize('other', ['/var/lib/kpatch/%s/livepatch_old.ko' % TK3,
                                    '/var/lib/kpatch/%s/livepatch_other.ko' % TK4])
 def test_absent_keeps_the_boot_unit_while_another_installed_patch_remains(kernel, run_module, other):
