@@ -144,6 +144,9 @@ patch:
   returned: always
   type: dict
   contains:
+    name:
+      description: The patch's module name (dashes as underscores), as the kernel registers it.
+      type: str
     abi:
       description: V(livepatch) or V(kpatch) while the kernel has it registered, else null.
       type: str
