@@ -484,6 +484,11 @@ def main():
         module.exit_json(**result)
 
     host = Host(module, root, name, kernel, params['timeout'])
+    if kernel_steps:
+        # A load can stall and a disable is followed by an unload, so both commands are looked up now:
+        # a missing one must be found before the kernel is touched, not after.
+        for tool in ('insmod', 'rmmod'):
+            host.command(tool)
     actions = {
         'insmod': lambda: host.insmod(source),
         'enable': host.enable,

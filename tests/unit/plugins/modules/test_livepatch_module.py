@@ -673,6 +673,14 @@ def test_installed_copy_is_loaded_when_src_is_omitted(kernel, run_module):
 # ---------------------------------------------------------------------------
 
 @BOTH_KERNELS
+def test_rmmod_missing_is_found_before_the_patch_is_disabled(kernel, run_module):
+    install(kernel, run_module)
+    kernel.binaries.discard('rmmod')
+    failed, result = run(run_module, state='disabled')
+    assert failed and result['msg'] == 'rmmod not found: install the kmod package; nothing was changed'
+    assert kernel.writes == [] and kernel.patch_dir() is not None
+
+
 def test_disabled_unloads_and_keeps_the_installed_copy(kernel, run_module):
     install(kernel, run_module)
     installed = '/var/lib/kpatch/%s/%s.ko' % (kernel.release, NAME)
