@@ -483,12 +483,18 @@ def main():
     if module.check_mode or not steps:
         module.exit_json(**result)
 
-    host = Host(module, root, name, kernel, params['timeout'])
+    target = livepatch.installed_path(kernel, name)
+    if 'copy' in steps and os.path.lexists(host_path(root, target)) and not os.path.isfile(host_path(root, target)):
+        # Found now, not when the copy fails after the patch was loaded.
+        fail('%s is in the way of the installed copy: it is not a file; nothing was changed' % target)
     if kernel_steps:
         # A load can stall and a disable is followed by an unload, so both commands are looked up now:
         # a missing one must be found before the kernel is touched, not after.
         for tool in ('insmod', 'rmmod'):
-            host.command(tool)
+            if not module.get_bin_path(tool, opt_dirs=KMOD_DIRS):
+                fail('%s not found: install the kmod package; nothing was changed' % tool)
+
+    host = Host(module, root, name, kernel, params['timeout'])
     actions = {
         'insmod': lambda: host.insmod(source),
         'enable': host.enable,

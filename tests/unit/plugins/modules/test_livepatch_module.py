@@ -639,6 +639,16 @@ def test_installed_with_the_kpatch_cli_enables_kpatch_service(kernel, run_module
     assert not failed and result['changed'] is False
 
 
+def test_something_in_the_way_of_the_copy_is_refused_before_the_load(kernel, run_module):
+    kernel.patch_file()
+    kernel.path(INSTALLED).ensure(dir=True)
+    failed, result = run(run_module, src=SRC, state='installed')
+    assert failed and result['msg'] == ('%s is in the way of the installed copy: it is not a file; nothing was '
+                                        'changed' % INSTALLED)
+    assert result['name'] == NAME and kernel.commands == [['modinfo', SRC]] and kernel.writes == []
+    assert kernel.patch_dir() is None and kernel.path(INSTALLED).check(dir=True)
+
+
 def test_changed_src_of_an_installed_patch_is_only_copied(kernel, run_module):
     install(kernel, run_module)
     kernel.patch_file(build=2)
@@ -679,8 +689,10 @@ def test_rmmod_missing_is_found_before_the_patch_is_disabled(kernel, run_module)
     failed, result = run(run_module, state='disabled')
     assert failed and result['msg'] == 'rmmod not found: install the kmod package; nothing was changed'
     assert kernel.writes == [] and kernel.patch_dir() is not None
+    assert result['name'] == NAME and result['before']['enabled'] is True
 
 
+@BOTH_KERNELS
 def test_disabled_unloads_and_keeps_the_installed_copy(kernel, run_module):
     install(kernel, run_module)
     installed = '/var/lib/kpatch/%s/%s.ko' % (kernel.release, NAME)
