@@ -208,17 +208,19 @@ class PatchError(Exception):
 class Host:
     """The running host as this module touches it: kmod commands, sysfs attributes, files."""
 
-    def __init__(self, module, root, name, kernel, timeout):
+    def __init__(self, module, root, name, kernel, timeout, fail=None):
         self.module = module
         self.root = root
         self.name = name
         self.kernel = kernel
         self.timeout = timeout
+        # How a missing command ends the run: main() passes the fail that adds the patch's report.
+        self.fail = fail or (lambda msg: module.fail_json(msg=msg))
 
     def command(self, tool):
         path = self.module.get_bin_path(tool, opt_dirs=KMOD_DIRS)
         if not path:
-            self.module.fail_json(msg='%s not found: install the kmod package; nothing was changed' % tool)
+            self.fail('%s not found: install the kmod package; nothing was changed' % tool)
         return path
 
     def run(self, tool, *args):
@@ -371,9 +373,10 @@ def reload_systemd(module, root):
         module.run_command([systemctl, 'daemon-reload'], check_rc=True)
 
 
-def source_problem(module, root, name, kernel, source):
-    """Why ``source`` cannot be loaded as patch ``name`` into ``kernel``, or None."""
-    rc, out, err = module.run_command([Host(module, root, name, kernel, 0).command('modinfo'), host_path(root, source)])
+def source_problem(host, source):
+    """Why ``source`` cannot be loaded as the host's patch into its running kernel, or None."""
+    name, kernel = host.name, host.kernel
+    rc, out, err = host.run('modinfo', host_path(host.root, source))
     if rc != 0:
         return 'src: modinfo cannot read %s: %s' % (source, (err or out).strip())
     info = livepatch.parse_modinfo(out)
@@ -436,6 +439,8 @@ def main():
     def fail(msg):
         module.fail_json(msg=msg, **result)
 
+    host = Host(module, root, name, kernel, params['timeout'], fail)
+
     source = None
     source_there = False
     unit = None
@@ -456,7 +461,7 @@ def main():
             module.warn('src: %s is not on the host yet (check mode): its name and vermagic were not checked'
                         % source)
         else:
-            problem = source_problem(module, root, name, kernel, source)
+            problem = source_problem(host, source)
             if problem:
                 fail(problem + '; nothing was changed')
     file_current = boot_ready = True
@@ -491,10 +496,7 @@ def main():
         # A load can stall and a disable is followed by an unload, so both commands are looked up now:
         # a missing one must be found before the kernel is touched, not after.
         for tool in ('insmod', 'rmmod'):
-            if not module.get_bin_path(tool, opt_dirs=KMOD_DIRS):
-                fail('%s not found: install the kmod package; nothing was changed' % tool)
-
-    host = Host(module, root, name, kernel, params['timeout'])
+            host.command(tool)
     actions = {
         'insmod': lambda: host.insmod(source),
         'enable': host.enable,
