@@ -24,12 +24,11 @@ import glob
 import os
 import re
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    host_path,
+from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import (
     parse_kernel_release,
-    read_text,
     uname_from_boot_file,
 )
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
 
 GRUBENV_SIZE = 1024
 GRUBENV_HEADER = '# GRUB Environment Block\n'

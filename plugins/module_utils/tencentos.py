@@ -21,6 +21,15 @@ import os
 import re
 import sys
 
+from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import (
+    KERNEL_PACKAGES,
+    UNAME_PROVIDE,
+    boot_files,
+    kernel_line,
+    package_uname,
+    parse_kernel_release,
+)
+
 # ---------------------------------------------------------------------------
 # Small file helpers
 # ---------------------------------------------------------------------------
@@ -259,225 +268,112 @@ def gather_release(root='/'):
 
 
 # ---------------------------------------------------------------------------
-# Kernels (facts sheet section 2)
+# Installed kernels (facts sheet section 2 and "Kernel lines"; naming in kernel_release.py)
 # ---------------------------------------------------------------------------
 
-ARCHES = ('x86_64', 'aarch64', 'i686', 'ppc64le', 's390x', 'loongarch64', 'noarch')
-
-FLAVOUR_NAMES = {
-    'tk3': 'TK3 (TencentOS kernel 4.14)',
-    'tk4': 'TK4 (TencentOS kernel 5.4)',
-    'tl4': 'TencentOS 4 kernel (6.6, .tl4)',
-    'opencloudos': 'OpenCloudOS kernel',
-    'stock': 'stock kernel',
-}
-
-# Names of the RPMs that carry a bootable kernel (section 2).  -core packages hold the
-# files on split builds; the meta package of the same version is folded into it.
-KERNEL_PACKAGES = ('kernel', 'kernel-core', 'kernel-tlinux4', 'kernel-tlinux4-core',
-                   'kernel-stream', 'kernel-stream-core')
-
-_UNAME = re.compile(r'^(\d+)\.(\d+)(?:\.(\d+))?(?:-(.*))?$')
-# TK3/TK4 git-tag builds: uname -r "4.14.105-19-0013[.1]"
-_TAG_LOCAL = re.compile(r'^\d+-\d{4}(?:\.\d+)*$')
-# ... and their RPM release "19.0013[.1].tl2" (.tl2 = EL7, .tl3 = EL8)
-_TAG_RELEASE = re.compile(r'^(\d+)\.(\d{4}(?:\.\d+)*)\.tl[23]$')
-_DIST_TL = re.compile(r'\.tl[23]$')
+# One line a package: name, version, release, arch, then its Provides as "name=version;" pairs.
+RPM_QUERY_FORMAT = '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\t[%{PROVIDENAME}=%{PROVIDEVERSION};]\\n'
+# The packages that own a path, one line each.
+OWNER_QUERY_FORMAT = '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'
+MODULES_DIR = '/lib/modules'
 
 
-def _strip_arch(text):
-    for arch in ARCHES:
-        if text.endswith('.' + arch):
-            return text[:-len(arch) - 1], arch
-    return text, None
+def parse_rpm_packages(text):
+    """Read RPM_QUERY_FORMAT (or OWNER_QUERY_FORMAT) lines into dicts of name, version, release, arch, provides.
 
-
-def kernel_flavour(release):
-    """Return the flavour of a ``uname -r`` string: tk3, tk4, tl4, opencloudos or stock."""
-    match = _UNAME.match(release or '')
-    if not match:
-        return 'stock'
-    series = (int(match.group(1)), int(match.group(2)))
-    local, _arch = _strip_arch(match.group(4) or '')
-    if 'ocrelease' in local or re.search(r'(^|\.)oc\d+($|\.)', local):
-        return 'opencloudos'
-    if re.search(r'(^|\.)tl4($|\.)', local):
-        return 'tl4'
-    if 'tlinux4' in local:
-        return 'tk4'
-    tencent_build = _TAG_LOCAL.match(local) or re.search(r'\.tl[23]($|\.)', local)
-    if tencent_build and series == (4, 14):
-        return 'tk3'
-    if tencent_build and series == (5, 4):
-        return 'tk4'
-    return 'stock'
-
-
-def parse_kernel_release(release):
-    """Parse a ``uname -r`` string into flavour, upstream version and a comparable key.
-
-    The key is the upstream version followed by every purely numeric field of the local
-    part ("4.14.105-19-0020.1" -> [4, 14, 105, 19, 20, 1]); dist tags and the architecture
-    are left out, so keys of one flavour compare in build order.
+    ``provides`` is a list of (name, version) pairs. Lines of another shape (rpm's "file ... is not
+    owned by any package") are skipped.
     """
-    match = _UNAME.match(release or '')
-    if not match:
-        return {'release': release, 'flavour': 'stock', 'flavour_name': FLAVOUR_NAMES['stock'],
-                'upstream': None, 'version': None, 'version_key': [], 'arch': None}
-    upstream = [int(part) for part in match.group(1, 2, 3) if part is not None]
-    local, arch = _strip_arch(match.group(4) or '')
-    build = [int(token) for token in re.split(r'[-._+~]', local) if token.isdigit()]
-    key = upstream + build
-    flavour = kernel_flavour(release)
-    return {
-        'release': release,
-        'flavour': flavour,
-        'flavour_name': FLAVOUR_NAMES[flavour],
-        'upstream': '.'.join(str(part) for part in upstream),
-        'version': '.'.join(str(part) for part in key),
-        'version_key': key,
-        'arch': arch,
-    }
-
-
-def split_nvra(nvra):
-    """Split "kernel-4.14.105-19.0013.tl2.x86_64" into (name, version, release, arch).
-
-    The architecture is optional; name may contain dashes.
-    """
-    base, arch = _strip_arch(nvra)
-    name_version, _sep, release = base.rpartition('-')
-    name, _sep, version = name_version.rpartition('-')
-    if not (name and version and release):
-        raise ValueError('not an RPM name-version-release: %r' % nvra)
-    return name, version, release, arch
-
-
-def rpm_to_uname(name, version, release, arch=None):
-    """Return the ``uname -r`` of a kernel RPM (section 2).
-
-    - TK3/TK4 tag builds: ``kernel-4.14.105-19.0013.tl2`` -> ``4.14.105-19-0013``
-      (dist tag dropped, first dot of the release becomes a dash).
-    - TK4 ``dist/`` builds: ``kernel-tlinux4-5.4.119-1.0007[.tl3]`` -> ``5.4.119-1.0007.tlinux4``.
-    - OpenCloudOS 8 ``ocrelease`` builds carry no architecture: version-release.
-    - Everything else (EL, .tl4, .oc9): version-release.arch.
-    """
-    if name.startswith('kernel-tlinux4'):
-        base = _DIST_TL.sub('', release)
-        if not base.endswith('.tlinux4'):
-            base += '.tlinux4'
-        return '%s-%s' % (version, base)
-    tag = _TAG_RELEASE.match(release)
-    if tag:
-        return '%s-%s-%s' % (version, tag.group(1), tag.group(2))
-    if 'ocrelease' in release or not arch or arch == 'noarch':
-        return '%s-%s' % (version, release)
-    return '%s-%s.%s' % (version, release, arch)
-
-
-def nvra_to_uname(nvra):
-    """Return the ``uname -r`` of a kernel package given as one NVRA string."""
-    return rpm_to_uname(*split_nvra(nvra))
-
-
-def uname_to_rpm(release):
-    """Return what RPM version and release a ``uname -r`` string comes from.
-
-    Returns ``{'version', 'release_prefix', 'arch'}``: what to search a repository for.  The
-    dist tag of a tag build is not part of ``uname -r``, so only a release prefix is known;
-    confirm a candidate with :func:`rpm_matches_uname`.
-    """
-    match = _UNAME.match(release or '')
-    if not match or not match.group(4):
-        raise ValueError('not a kernel release string: %r' % release)
-    version = '.'.join(part for part in match.group(1, 2, 3) if part is not None)
-    local, arch = _strip_arch(match.group(4))
-    if _TAG_LOCAL.match(local):
-        local = local.replace('-', '.', 1)
-    elif local.endswith('.tlinux4'):
-        local = local[:-len('.tlinux4')]
-    return {'version': version, 'release_prefix': local, 'arch': arch}
-
-
-def rpm_matches_uname(name, version, release, arch, uname_release):
-    """Tell whether the kernel RPM name-version-release.arch builds ``uname_release``."""
-    return rpm_to_uname(name, version, release, arch) == uname_release
-
-
-def boot_files(release):
-    """Return the /boot and /lib/modules paths of a kernel given by ``uname -r``."""
-    return {
-        'vmlinuz': '/boot/vmlinuz-%s' % release,
-        'initramfs': '/boot/initramfs-%s.img' % release,
-        'system_map': '/boot/System.map-%s' % release,
-        'config': '/boot/config-%s' % release,
-        'modules': '/lib/modules/%s' % release,
-    }
-
-
-def uname_from_boot_file(path):
-    """Return the ``uname -r`` named by a /boot file name (vmlinuz-, initramfs-...img, BLS entry)."""
-    base = os.path.basename(path)
-    for prefix in ('vmlinuz-', 'initramfs-', 'System.map-', 'config-', 'initrd-'):
-        if base.startswith(prefix):
-            base = base[len(prefix):]
-            break
-    else:
-        return None
-    for suffix in ('.img', 'kdump.img'):
-        if base.endswith(suffix):
-            base = base[:-len(suffix)]
-    return base or None
-
-
-def parse_rpm_query(text, running_release, root='/'):
-    """Turn ``rpm -qa --qf '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'`` output into kernel entries.
-
-    One entry per ``uname -r``: a meta package and its -core package collapse into one entry
-    listing both names.  Entries are sorted oldest first by version key.
-    """
-    by_uname = {}
+    packages = []
     for line in (text or '').splitlines():
         fields = line.split('\t')
-        if len(fields) != 4 or fields[0] not in KERNEL_PACKAGES:
+        if len(fields) not in (4, 5) or not all(fields[:4]):
             continue
-        name, version, release, arch = fields
-        uname = rpm_to_uname(name, version, release, arch)
+        provides = []
+        for pair in (fields[4].split(';') if len(fields) == 5 else []):
+            if pair:
+                provide_name, _sep, provide_version = pair.partition('=')
+                provides.append((provide_name, provide_version))
+        packages.append({'name': fields[0], 'version': fields[1], 'release': fields[2], 'arch': fields[3],
+                         'provides': provides})
+    return packages
+
+
+def package_nvra(package):
+    return '%s-%s-%s.%s' % (package['name'], package['version'], package['release'], package['arch'])
+
+
+def installed_kernels(packages, owned, running_release, root='/'):
+    """One entry per installed kernel (``uname -r``), oldest first.
+
+    ``packages`` are the installed kernel packages (:func:`parse_rpm_packages`); ``owned`` maps a
+    package's NVRA to the /lib/modules directories it owns.  The ``uname -r`` of each package comes
+    from :func:`kernel_release.package_uname`: its kernel-uname-r Provides, else the directory it
+    owns, else the name rule.  A meta package and its -core package collapse into one entry listing both.
+    """
+    by_uname = {}
+    for package in packages:
+        if package['name'] not in KERNEL_PACKAGES:
+            continue
+        nvra = package_nvra(package)
+        uname, source = package_uname(package['name'], package['version'], package['release'], package['arch'],
+                                      package['provides'], owned.get(nvra, ()))
         entry = by_uname.setdefault(uname, {
             'uname_r': uname,
+            'uname_source': source,
+            'line': kernel_line(uname),
             'packages': [],
-            'version': version,
-            'release': release,
-            'arch': arch,
+            'version': package['version'],
+            'release': package['release'],
+            'arch': package['arch'],
             'running': uname == running_release,
             'boot_image': os.path.exists(host_path(root, boot_files(uname)['vmlinuz'])),
         })
-        entry['packages'].append('%s-%s-%s.%s' % (name, version, release, arch))
+        if source == 'provides' or entry['uname_source'] == 'name_rule':
+            entry['uname_source'] = source
+        entry['packages'].append(nvra)
     for entry in by_uname.values():
         entry['packages'].sort()
     return sorted(by_uname.values(), key=lambda item: parse_kernel_release(item['uname_r'])['version_key'])
 
 
-RPM_QUERY_FORMAT = '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n'
+def owned_module_dirs(root, run, packages):
+    """Map each kernel package's NVRA to the /lib/modules directories rpm says it owns.
+
+    Asked only when a package does not declare kernel-uname-r, one ``rpm -qf`` per directory (a
+    directory owned by several packages, kernel-core and kernel-modules, lists each of them).
+    """
+    owned = {}
+    if all(any(name == UNAME_PROVIDE for name, _version in package['provides']) for package in packages):
+        return owned
+    for name in sorted(list_dir(host_path(root, MODULES_DIR))):
+        path = MODULES_DIR + '/' + name
+        rc, out, _err = run(['rpm', '-qf', '--qf', OWNER_QUERY_FORMAT, path])
+        for owner in parse_rpm_packages(out if rc in (0, 1) else ''):
+            owned.setdefault(package_nvra(owner), []).append(path)
+    return owned
+
+
+def running_kernel_release(root='/'):
+    """The running kernel's ``uname -r``: /proc/sys/kernel/osrelease, which inside a container is
+    the file the host (or a test's simulated kernel interface) presents, unlike uname(2)."""
+    return (read_text(root, '/proc/sys/kernel/osrelease') or '').strip() or os.uname()[2]
 
 
 def gather_kernel(root='/', run=None):
-    """Read the running kernel from /proc/sys/kernel/osrelease and list installed kernel RPMs.
+    """The running kernel (its line, flavour and what the line has) and the installed kernel packages.
 
-    /proc/sys/kernel/osrelease is read instead of uname(2): inside a container it is the
-    file the host (or a test's simulated kernel interface) presents.  ``run`` is a callable
-    taking an argv list and returning (rc, stdout, stderr); without it, or without rpm,
-    ``installed`` is empty.
+    ``run`` is a callable taking an argv list and returning (rc, stdout, stderr); without it, or
+    without rpm, ``installed`` is empty.
     """
-    release = (read_text(root, '/proc/sys/kernel/osrelease') or '').strip()
-    if not release:
-        release = os.uname()[2]
+    release = running_kernel_release(root)
     facts = parse_kernel_release(release)
     installed = []
     if run is not None:
         rc, out, _err = run(['rpm', '-qa', '--qf', RPM_QUERY_FORMAT] + list(KERNEL_PACKAGES))
         if rc == 0:
-            installed = parse_rpm_query(out, release, root)
+            packages = [package for package in parse_rpm_packages(out) if package['name'] in KERNEL_PACKAGES]
+            installed = installed_kernels(packages, owned_module_dirs(root, run, packages), release, root)
     facts['installed'] = installed
     if facts['arch'] is None:
         facts['arch'] = os.uname()[4]

@@ -115,7 +115,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import boot_files, host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import boot_files
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'

@@ -13,13 +13,20 @@ short_description: Resolve a TencentOS kernel version to packages and check the 
 version_added: 0.1.0
 description:
   - Read-only planning step of the C(tencentos.fleet.kernel) role; it changes nothing on the host.
-  - Lists the kernel builds of the enabled repositories with the host's C(dnf) or C(yum), maps each
-    RPM to the C(uname -r) it boots (C(kernel-4.14.105-19.0013.tl2) boots C(4.14.105-19-0013)), and
+  - Lists the kernel builds of the enabled repositories with the host's C(dnf) (C(dnf repoquery), with
+    each package's Provides) or C(yum), finds the C(uname -r) each one boots and its kernel line, and
     resolves O(version) to one build and its package names.
+  - A build's C(uname -r) is read from the package's metadata - the installed package's
+    C(kernel-uname-r) Provides or the C(/lib/modules/<uname -r>) directory it owns, a repository package's
+    C(kernel-uname-r) Provides - and computed from its name-version-release only where the package declares
+    neither (C(yum) on EL7 lists no Provides). RV(target.uname_source) says which.
   - Fails, naming what it saw, when the version is malformed, not in the repositories, when a
     requested C(-devel)/C(-headers) package is missing, when C(/boot) or C(/) has too little room for
     a kernel still to be installed, or when the kernel did not come up on this host before.
-  - C(latest) never goes back - when the running kernel is newer than every build of its flavour in
+  - C(latest) is the newest build of the kernel line the host runs (TK3, TK4, C(kernel-tlinux4), ...; see
+    the facts sheet's kernel lines). Moving to another line is an explicit choice (O(line)), never to an
+    older line; an exact O(version) may be of any line in O(lines).
+  - C(latest) never goes back - when the running kernel is newer than every build of its line in
     the repositories, it is the target.
   - Also reports the running kernel, the boot state (see M(tencentos.fleet.kernel_boot)) and which
     installed kernels to remove so that O(keep) remain.
@@ -30,18 +37,19 @@ options:
     description: C(latest), or the kernel release as C(uname -r) prints it (C(4.14.105-19-0013), C(5.4.119-19-0009.1), C(6.6.98-40.2.tl4.x86_64)).
     type: str
     required: true
-  packages:
+  lines:
     description:
-      - Kernel package names of the release, in order of preference (C(kernel), C(kernel-tlinux4)).
-      - C(latest) stays on the line of the package that provides the running kernel, when it is one of these.
+      - The kernel lines the release offers (C(tkernel2), C(tkernel3), C(tk3), C(tk4), C(tlinux4), C(oc8),
+        C(tl4), C(oc9)); the target is always of one of them. Their package names are the collection's
+        (C(kernel), C(kernel-tlinux3), C(kernel-tlinux4), C(kernel-tlinux2_kvm_guest), ...).
     type: list
     elements: str
     required: true
-  flavours:
-    description: Kernel flavours the target may have (C(tk3), C(tk4), C(tl4), C(opencloudos), C(stock)); empty allows any.
-    type: list
-    elements: str
-    default: []
+  line:
+    description:
+      - The kernel line to move the host to with C(latest), one of O(lines). Empty means the line the host runs.
+    type: str
+    default: 
   extras:
     description: Companion packages of the same build to install too.
     type: list
@@ -84,11 +92,17 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Find the newest TK4 kernel of the repositories
+- name: Find the newest kernel of the line the host runs (a TencentOS 2.4 host may run TK3 or TK4)
   tencentos.fleet.kernel_target:
     version: latest
-    packages: [kernel, kernel-tlinux4]
-    flavours: [tk4]
+    lines: [tkernel3, tk3, tk4]
+  register: plan
+
+- name: Move a TencentOS 2.4 host from TK3 to the newest TK4
+  tencentos.fleet.kernel_target:
+    version: latest
+    lines: [tkernel3, tk3, tk4]
+    line: tk4
   register: plan
 '''
 
@@ -102,6 +116,16 @@ target:
       description: Kernel release as C(uname -r) will print it.
       type: str
       sample: 5.4.119-19-0010.1
+    uname_source:
+      description:
+        - Where RV(target.uname_r) was read - C(provides) (the package's C(kernel-uname-r)), C(owned_path) (the
+          C(/lib/modules) directory the installed package owns) or C(name_rule) (computed from its name-version-release).
+      type: str
+      sample: provides
+    line:
+      description: The kernel line of the target.
+      type: str
+      sample: tk4
     nvra:
       description: Package name-version-release.arch.
       type: str
@@ -120,8 +144,13 @@ running:
   description: The running kernel (C(/proc/sys/kernel/osrelease)).
   returned: always
   type: str
+running_line:
+  description: The kernel line of the running kernel (C(stock) for a kernel of no Tencent or OpenCloudOS line).
+  returned: always
+  type: str
+  sample: tk3
 available:
-  description: Kernel releases of the enabled repositories for O(packages) and O(flavours), oldest first.
+  description: Kernel releases of the enabled repositories of O(lines), oldest first.
   returned: always
   type: list
   elements: str
@@ -179,11 +208,20 @@ def free_mebibytes(root, path):
 
 
 def list_builds(module, manager, names):
-    """Every build of ``names`` the package manager knows, installed or available."""
-    argv = [module.get_bin_path(manager, required=True), '-q', '--showduplicates', 'list'] + names
-    rc, out, err = module.run_command(argv, environ_update={'LC_ALL': 'C'})
+    """Every build of ``names`` the package manager knows, installed or available.
+
+    dnf's repoquery gives each package's Provides with it (kernel-uname-r where the package declares it);
+    EL7's yum has no repoquery of its own, so there the listing has names and versions only.
+    """
+    if manager == 'dnf':
+        argv = [module.get_bin_path('dnf', required=True), '-q', 'repoquery', '--qf', kernel_plan.REPOQUERY_FORMAT]
+    else:
+        argv = [module.get_bin_path(manager, required=True), '-q', '--showduplicates', 'list']
+    rc, out, err = module.run_command(argv + names, environ_update={'LC_ALL': 'C'})
     if rc != 0 and 'No matching Packages' not in (out + err):
         module.fail_json(msg='%s could not list the kernel packages (rc %d): %s' % (manager, rc, (err or out).strip()))
+    if manager == 'dnf':
+        return kernel_plan.parse_repoquery(out)
     return kernel_plan.parse_package_list(out)
 
 
@@ -191,8 +229,8 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             version=dict(type='str', required=True),
-            packages=dict(type='list', elements='str', required=True),
-            flavours=dict(type='list', elements='str', default=[]),
+            lines=dict(type='list', elements='str', required=True),
+            line=dict(type='str', default=''),
             extras=dict(type='list', elements='str', choices=list(kernel_plan.EXTRA_SUFFIXES), default=[]),
             keep=dict(type='int', default=3),
             protect=dict(type='list', elements='str', default=[]),
@@ -209,8 +247,11 @@ def main():
         module.fail_json(msg='version: %s' % problem)
     if params['keep'] < 2:
         module.fail_json(msg='keep: %d is too few; at least 2 (the working kernel and the new one)' % params['keep'])
-    if not params['packages']:
-        module.fail_json(msg='packages: give at least one kernel package name')
+    if not params['lines']:
+        module.fail_json(msg='lines: give at least one kernel line of the release')
+    problem = kernel_plan.lines_problem(params['lines'], params['line'])
+    if problem:
+        module.fail_json(msg='lines/line: %s' % problem)
 
     try:
         params['min_free_mb'] = dict((path, int(value)) for path, value in params['min_free_mb'].items())
@@ -219,24 +260,26 @@ def main():
     manager = params['package_manager'] or ('dnf' if module.get_bin_path('dnf') else 'yum')
     kernel = gather_kernel(root, run=module.run_command)
     boot = boot_loader.read_boot_state(root)
-    names = params['packages'] + ['%s-%s' % (name, extra) for name in params['packages'] for extra in params['extras']]
+    packages = kernel_plan.line_packages(params['lines'])
+    names = packages + ['%s-%s' % (name, extra) for name in packages for extra in params['extras']]
     listing = list_builds(module, manager, names)
-    builds = kernel_plan.kernel_builds(listing, params['packages'], params['flavours'])
+    builds = kernel_plan.kernel_builds(listing, params['lines'], kernel['installed'])
     result = dict(
         changed=False,
         check_mode=module.check_mode,
         running=kernel['release'],
+        running_line=kernel['line'],
         package_manager=manager,
         available=kernel_plan.available_releases(builds),
         boot=boot_loader.public_state(boot),
         free_mb=dict((path, free_mebibytes(root, path)) for path in params['min_free_mb']),
     )
 
-    target, problem = kernel_plan.choose_target(builds, params['version'], params['packages'],
-                                                kernel_plan.running_package(kernel['installed']))
+    target, problem = kernel_plan.choose_target(builds, params['version'], params['lines'], kernel['release'],
+                                                params['line'])
     if problem:
         module.fail_json(msg=problem, **result)
-    if params['version'] == 'latest' and kernel_plan.newer_on_same_flavour(kernel['release'], target['uname_r']):
+    if params['version'] == 'latest' and kernel_plan.newer_on_same_line(kernel['release'], target['uname_r']):
         # "latest" never goes back: the running kernel is newer than anything the repositories offer.
         target = kernel_plan.running_as_target(kernel['release'], kernel['installed'])
     result['failed_boots'] = kernel_plan.parse_failed_boots(read_text(root, FAILED_BOOTS))
@@ -250,7 +293,8 @@ def main():
         module.fail_json(msg='not in the enabled repositories: %s' % ', '.join(missing), **result)
     installed_unames = [entry['uname_r'] for entry in kernel['installed']]
     result['target'] = dict(
-        uname_r=target['uname_r'], nvra=target['nvra'], name=target['name'], version=target['version'],
+        uname_r=target['uname_r'], uname_source=target['uname_source'], line=target['line'],
+        nvra=target['nvra'], name=target['name'], version=target['version'],
         release=target['release'], repos=target['repos'], packages=([target['nvra']] if target['nvra'] else []) + specs,
         installed=target['uname_r'] in installed_unames, running=target['uname_r'] == kernel['release'],
     )

@@ -159,8 +159,36 @@ ansible_facts:
               type: str
               returned: always
               sample: 5.4.119-19-0009.1
+            line:
+              description:
+                - The kernel line, recognised from C(uname -r) alone (facts sheet, "Kernel lines") -
+                  C(tkernel2) (3.10 C(kernel-tlinux2_kvm_guest)), C(tkernel3) (4.14 C(kernel-tlinux3)), C(tk3)
+                  (4.14 git-tag builds), C(tk4) (5.4 git-tag builds, TKE native nodes), C(tlinux4) (5.4
+                  C(kernel-tlinux4)), C(oc8) (OpenCloudOS 8), C(tl4) (TencentOS 4), C(oc9) (OpenCloudOS 9) or
+                  C(stock) (no Tencent or OpenCloudOS marker).
+              type: str
+              returned: always
+              sample: tlinux4
+            line_name:
+              description: Human-readable line.
+              type: str
+              returned: always
+              sample: TK4 kernel-tlinux4 (5.4)
+            tree:
+              description: The Tencent kernel source tree the line is built from (C(tk2), C(tk3), C(tk4)), or null.
+              type: str
+              returned: always
+              sample: tk4
+            line_features:
+              description:
+                - What a kernel of this line has, by its tree - C(stats_isolation) (TK3's switch),
+                  C(max_map_count_gate) (C(kernel.isolate_max_map_count), TK3 and TK4), C(kpatch_core) (a kpatch core
+                  module on x86, TK3). The C(features) subset says what the running kernel shows.
+              type: dict
+              returned: always
+              sample: {stats_isolation: false, max_map_count_gate: true, kpatch_core: false}
             flavour:
-              description: C(tk3) (4.14), C(tk4) (5.4), C(tl4) (6.6 TencentOS 4), C(opencloudos) or C(stock).
+              description: C(tk2) (3.10), C(tk3) (4.14), C(tk4) (5.4), C(tl4) (6.6 TencentOS 4), C(opencloudos) or C(stock).
               type: str
               returned: always
               sample: tk4
@@ -191,12 +219,18 @@ ansible_facts:
               returned: always
               sample: x86_64
             installed:
-              description: Installed kernel packages, one entry per C(uname -r), oldest first.
+              description:
+                - Installed kernel packages, one entry per C(uname -r), oldest first. C(uname_r) is read from the
+                  package - its C(kernel-uname-r) Provides (C(uname_source=provides)) or the C(/lib/modules)
+                  directory it owns (C(owned_path)) - and computed from its name only when it has neither
+                  (C(name_rule)).
               type: list
               elements: dict
               returned: always
               sample:
                 - uname_r: 4.14.105-19-0013
+                  uname_source: owned_path
+                  line: tk3
                   packages: [kernel-4.14.105-19.0013.tl2.x86_64]
                   version: 4.14.105
                   release: 19.0013.tl2

@@ -1,135 +1,83 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kernel release strings, flavours and the uname -r / RPM / /boot mapping (facts sheet section 2)."""
+"""The running kernel and the installed kernel packages, their uname -r read from rpm (facts sheet, "Kernel lines")."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import pytest
-
 from ansible_collections.tencentos.fleet.plugins.module_utils import tencentos
 
-# Real `uname -r` strings, from the facts sheet (section 1 and 2) and ansible-core's
-# tencentos_3_1.json fixture ("platform.release").
-REAL_KERNELS = [
-    ('4.14.105-19-0020.1', 'tk3', '4.14.105', [4, 14, 105, 19, 20, 1]),
-    ('4.14.105-19-0013', 'tk3', '4.14.105', [4, 14, 105, 19, 13]),
-    ('5.4.119-19-0009.1', 'tk4', '5.4.119', [5, 4, 119, 19, 9, 1]),
-    ('5.4.32-19-0001', 'tk4', '5.4.32', [5, 4, 32, 19, 1]),
-    ('5.4.119-1.0007.tlinux4', 'tk4', '5.4.119', [5, 4, 119, 1, 7]),
-    ('6.6.98-40.2.tl4.x86_64', 'tl4', '6.6.98', [6, 6, 98, 40, 2]),
-    ('5.4.119-19.0010.ocrelease.6', 'opencloudos', '5.4.119', [5, 4, 119, 19, 10, 6]),
-    ('6.6.114-43.oc9.x86_64', 'opencloudos', '6.6.114', [6, 6, 114, 43]),
-    ('3.10.0-1160.el7.x86_64', 'stock', '3.10.0', [3, 10, 0, 1160]),
-    ('4.18.0-348.el8.x86_64', 'stock', '4.18.0', [4, 18, 0, 348]),
-    ('6.1.0-27-amd64', 'stock', '6.1.0', [6, 1, 0, 27]),
-]
-
-
-@pytest.mark.parametrize('release, flavour, upstream, key', REAL_KERNELS)
-def test_real_kernel_strings_are_classified_and_parsed(release, flavour, upstream, key):
-    parsed = tencentos.parse_kernel_release(release)
-    assert parsed['flavour'] == flavour
-    assert parsed['flavour_name'] == tencentos.FLAVOUR_NAMES[flavour]
-    assert parsed['upstream'] == upstream
-    assert parsed['version_key'] == key
-    assert parsed['version'] == '.'.join(str(part) for part in key)
-
-
-def test_stock_4_14_and_5_4_kernels_are_not_taken_for_tencentos_ones():
-    assert tencentos.kernel_flavour('4.14.0-115.el7a.aarch64') == 'stock'
-    assert tencentos.kernel_flavour('5.4.0-42-generic') == 'stock'
-
-
-def test_architecture_is_split_off():
-    assert tencentos.parse_kernel_release('6.6.98-40.2.tl4.x86_64')['arch'] == 'x86_64'
-    assert tencentos.parse_kernel_release('4.14.105-19-0020.1')['arch'] is None
-
-
-def test_versions_of_one_flavour_compare_in_build_order():
-    older = tencentos.parse_kernel_release('4.14.105-19-0013')['version_key']
-    newer = tencentos.parse_kernel_release('4.14.105-19-0020.1')['version_key']
-    newest_upstream = tencentos.parse_kernel_release('4.14.105-20-0001')['version_key']
-    assert older < newer < newest_upstream
-
-
-def test_garbage_is_a_stock_kernel_without_version():
-    parsed = tencentos.parse_kernel_release('not-a-kernel')
-    assert parsed['flavour'] == 'stock'
-    assert parsed['version_key'] == []
-
-
-# RPM NVRA -> uname -r, facts sheet section 2.
-RPM_TO_UNAME = [
-    ('kernel-4.14.105-19.0013.tl2.x86_64', '4.14.105-19-0013'),
-    ('kernel-4.14.105-19.0020.1.tl2.x86_64', '4.14.105-19-0020.1'),
-    ('kernel-5.4.119-19.0009.1.tl3.x86_64', '5.4.119-19-0009.1'),
-    ('kernel-5.4.119-19.0009.1.tl2.x86_64', '5.4.119-19-0009.1'),
-    ('kernel-tlinux4-5.4.119-1.0007.tl3.x86_64', '5.4.119-1.0007.tlinux4'),
-    ('kernel-tlinux4-5.4.119-1.0007', '5.4.119-1.0007.tlinux4'),
-    ('kernel-6.6.98-40.2.tl4.x86_64', '6.6.98-40.2.tl4.x86_64'),
-    ('kernel-core-6.6.114-43.oc9.x86_64', '6.6.114-43.oc9.x86_64'),
-    ('kernel-5.4.119-19.0010.ocrelease.6.x86_64', '5.4.119-19.0010.ocrelease.6'),
-    ('kernel-3.10.0-1160.el7.x86_64', '3.10.0-1160.el7.x86_64'),
-]
-
-
-@pytest.mark.parametrize('nvra, uname', RPM_TO_UNAME)
-def test_rpm_names_map_to_uname_r(nvra, uname):
-    assert tencentos.nvra_to_uname(nvra) == uname
-
-
-@pytest.mark.parametrize('nvra, uname', RPM_TO_UNAME)
-def test_uname_r_finds_the_rpm_it_came_from(nvra, uname):
-    wanted = tencentos.uname_to_rpm(uname)
-    name, version, release, arch = tencentos.split_nvra(nvra)
-    assert version == wanted['version']
-    assert release.startswith(wanted['release_prefix'])
-    assert tencentos.rpm_matches_uname(name, version, release, arch, uname)
-
-
-def test_uname_r_does_not_match_a_neighbouring_build():
-    assert not tencentos.rpm_matches_uname('kernel', '4.14.105', '19.0013.tl2', 'x86_64', '4.14.105-19-0013.1')
-    assert not tencentos.rpm_matches_uname('kernel', '4.14.105', '19.0013.1.tl2', 'x86_64', '4.14.105-19-0013')
-    assert not tencentos.rpm_matches_uname('kernel', '4.14.105', '19.0013.tl2', 'x86_64', '4.14.105-19-0014')
-    assert not tencentos.rpm_matches_uname('kernel', '6.6.98', '40.2.tl4', 'x86_64', '6.6.98-40.2.tl4.aarch64')
-
-
-def test_split_nvra_rejects_what_is_not_an_rpm_name():
-    with pytest.raises(ValueError):
-        tencentos.split_nvra('kernel')
-
-
-def test_uname_to_rpm_needs_a_local_version():
-    with pytest.raises(ValueError):
-        tencentos.uname_to_rpm('4.14.105')
-
-
-def test_boot_file_names_round_trip():
-    for _nvra, uname in RPM_TO_UNAME:
-        files = tencentos.boot_files(uname)
-        assert files['vmlinuz'] == '/boot/vmlinuz-' + uname
-        for key in ('vmlinuz', 'initramfs', 'system_map', 'config'):
-            assert tencentos.uname_from_boot_file(files[key]) == uname
-    assert tencentos.uname_from_boot_file('/boot/grub2/grub.cfg') is None
-
-
+# `rpm -qa --qf RPM_QUERY_FORMAT` output: name, version, release, arch, Provides as name=version pairs.
 RPM_QUERY = (
-    'kernel\t4.14.105\t19.0013.tl2\tx86_64\n'
-    'kernel\t4.14.105\t19.0020.1.tl2\tx86_64\n'
-    'kernel-devel\t4.14.105\t19.0020.1.tl2\tx86_64\n'
-    'kernel-core\t6.6.98\t40.2.tl4\tx86_64\n'
-    'kernel\t6.6.98\t40.2.tl4\tx86_64\n'
+    'kernel\t4.14.105\t19.0013.tl2\tx86_64\tkernel=4.14.105-19.0013.tl2;kernel(x86-64)=4.14.105-19.0013.tl2;\n'
+    'kernel\t4.14.105\t19.0020.1.tl2\tx86_64\tkernel=4.14.105-19.0020.1.tl2;\n'
+    'kernel-devel\t4.14.105\t19.0020.1.tl2\tx86_64\t\n'
+    'kernel-core\t6.6.98\t40.2.tl4\tx86_64\tkernel-uname-r=6.6.98-40.2.tl4.x86_64;\n'
+    'kernel\t6.6.98\t40.2.tl4\tx86_64\tkernel=6.6.98-40.2.tl4;\n'
 )
 
 
 def test_rpm_query_lists_bootable_kernels_once_each_oldest_first(tmpdir):
     tmpdir.join('boot', 'vmlinuz-4.14.105-19-0020.1').write('stand-in', ensure=True)
-    kernels = tencentos.parse_rpm_query(RPM_QUERY, '4.14.105-19-0020.1', str(tmpdir))
+    packages = tencentos.parse_rpm_packages(RPM_QUERY)
+    kernels = tencentos.installed_kernels(packages, {}, '4.14.105-19-0020.1', str(tmpdir))
     assert [k['uname_r'] for k in kernels] == ['4.14.105-19-0013', '4.14.105-19-0020.1', '6.6.98-40.2.tl4.x86_64']
     assert [k['running'] for k in kernels] == [False, True, False]
     assert [k['boot_image'] for k in kernels] == [False, True, False]
+    assert [k['line'] for k in kernels] == ['tk3', 'tk3', 'tl4']
     assert kernels[2]['packages'] == ['kernel-6.6.98-40.2.tl4.x86_64', 'kernel-core-6.6.98-40.2.tl4.x86_64']
+    assert kernels[2]['uname_source'] == 'provides'
+    assert kernels[0]['uname_source'] == 'name_rule'
+
+
+def test_installed_kernel_uname_r_comes_from_the_directory_the_package_owns(tmpdir):
+    # kernel-tlinux4 declares no kernel-uname-r; it owns /lib/modules/5.4.119-1-tlinux4-0006 (facts sheet).
+    # The owned directory is taken even where the name rule would compute something else.
+    tmpdir.join('lib', 'modules', '5.4.119-1-tlinux4-0006', 'modules.dep').write('', ensure=True)
+    tmpdir.join('lib', 'modules', '3.10.106-1-tlinux2_kvm_guest-0052.tl2', 'modules.dep').write('', ensure=True)
+    tmpdir.join('lib', 'modules', 'extra-not-owned', 'x').write('', ensure=True)
+    tmpdir.join('proc', 'sys', 'kernel', 'osrelease').write('5.4.119-1-tlinux4-0006\n', ensure=True)
+    owners = {
+        '/lib/modules/5.4.119-1-tlinux4-0006': 'kernel-tlinux4\t5.4.119\t1.0006.tl2\tx86_64\n',
+        '/lib/modules/3.10.106-1-tlinux2_kvm_guest-0052.tl2':
+            'kernel-tlinux2_kvm_guest\t3.10.106\t1.0052.tl2\tx86_64\n',
+    }
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        if argv[:2] == ['rpm', '-qa']:
+            return 0, ('kernel-tlinux4\t5.4.119\t1.0006.tl2\tx86_64\tkernel-tlinux4=5.4.119-1.0006.tl2;\n'
+                       'kernel-tlinux2_kvm_guest\t3.10.106\t1.0052.tl2\tx86_64\t\n'), ''
+        if argv[:2] == ['rpm', '-qf']:
+            path = argv[-1]
+            if path in owners:
+                return 0, owners[path], ''
+            return 1, 'file %s is not owned by any package\n' % path, ''
+        raise AssertionError(argv)
+
+    facts = tencentos.gather_kernel(str(tmpdir), run)
+    assert facts['line'] == 'tlinux4'
+    assert [(k['uname_r'], k['uname_source'], k['running']) for k in facts['installed']] == [
+        ('3.10.106-1-tlinux2_kvm_guest-0052.tl2', 'owned_path', False),
+        ('5.4.119-1-tlinux4-0006', 'owned_path', True),
+    ]
+    assert sorted(argv[-1] for argv in calls if argv[1] == '-qf') == sorted(
+        ['/lib/modules/' + name for name in ('5.4.119-1-tlinux4-0006', '3.10.106-1-tlinux2_kvm_guest-0052.tl2',
+                                             'extra-not-owned')])
+
+
+def test_no_owner_lookup_when_every_package_declares_its_uname_r(tmpdir):
+    tmpdir.join('lib', 'modules', '6.6.98-40.2.tl4.x86_64', 'modules.dep').write('', ensure=True)
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        return 0, 'kernel-core\t6.6.98\t40.2.tl4\tx86_64\tkernel-uname-r=6.6.98-40.2.tl4.x86_64;\n', ''
+
+    facts = tencentos.gather_kernel(str(tmpdir), run)
+    assert [k['uname_r'] for k in facts['installed']] == ['6.6.98-40.2.tl4.x86_64']
+    assert [argv[1] for argv in calls] == ['-qa']
 
 
 def test_gather_kernel_reads_osrelease_not_uname(tmpdir):
@@ -138,7 +86,7 @@ def test_gather_kernel_reads_osrelease_not_uname(tmpdir):
 
     def run(argv):
         calls.append(argv)
-        return 0, 'kernel\t5.4.119\t19.0009.1.tl3\tx86_64\n', ''
+        return 0, 'kernel\t5.4.119\t19.0009.1.tl3\tx86_64\tkernel=5.4.119-19.0009.1.tl3;\n', ''
 
     facts = tencentos.gather_kernel(str(tmpdir), run)
     assert facts['release'] == '5.4.119-19-0009.1'

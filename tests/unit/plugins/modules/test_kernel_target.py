@@ -7,7 +7,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import RPM_QUERY_FORMAT
+from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
+from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import OWNER_QUERY_FORMAT, RPM_QUERY_FORMAT
 from ansible_collections.tencentos.fleet.plugins.modules import kernel_target
 
 # `dnf -q --showduplicates list ...` on a TencentOS 3.1 host (names and versions: facts sheet section 2).
@@ -24,6 +25,18 @@ kernel-headers.x86_64              5.4.119-19.0010.1.tl3                  tencen
 kernel-tlinux4.x86_64              5.4.241-1.0017.tl3                     tencentos-updates
 kernel-tlinux4-devel.x86_64        5.4.241-1.0017.tl3                     tencentos-updates
 '''
+TLINUX4 = '5.4.241-1-tlinux4-0017'
+
+
+def as_repoquery(listing):
+    """The same builds as `dnf -q repoquery --qf REPOQUERY_FORMAT` prints them (installed ones from @System)."""
+    blocks = []
+    for build in kernel_plan.parse_package_list(listing):
+        repo = '@System' if build['installed'] else build['repo']
+        blocks.append('@@%s\t%s\t%s\t%s\t%s\t%s\n%s = %s-%s\n' % (
+            build['name'], build['epoch'], build['version'], build['release'], build['arch'], repo,
+            build['name'], build['version'], build['release']))
+    return ''.join(blocks)
 
 # `rpm -qa --qf '%{NAME}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' kernel kernel-core ...` on the same host.
 RPM_QA = ('kernel\t5.4.119\t19.0007.tl3\tx86_64\n'
@@ -77,10 +90,14 @@ class Host:
 
     def run_command(self, argv, **kwargs):
         self.calls.append((list(argv), kwargs))
-        if argv[0] == 'rpm':
-            assert argv[1:4] == ['-qa', '--qf', RPM_QUERY_FORMAT]
+        if argv[:4] == ['rpm', '-qa', '--qf', RPM_QUERY_FORMAT]:
             return self.rpm
-        if argv[0] in ('/usr/bin/dnf', '/usr/bin/yum'):
+        if argv[:4] == ['rpm', '-qf', '--qf', OWNER_QUERY_FORMAT]:
+            return 1, 'file %s is not owned by any package\n' % argv[4], ''
+        if argv[:4] == ['/usr/bin/dnf', '-q', 'repoquery', '--qf']:
+            rc, out, err = self.listing
+            return rc, as_repoquery(out), err
+        if argv[0] == '/usr/bin/yum':
             return self.listing
         raise AssertionError('unexpected command %r' % (argv,))
 
@@ -101,8 +118,7 @@ def host(boot_tree, monkeypatch):
 
 
 def args(**extra):
-    values = {'version': 'latest', 'packages': ['kernel', 'kernel-tlinux4'], 'flavours': ['tk4'],
-              'min_free_mb': {'/boot': 1, '/': 1}}
+    values = {'version': 'latest', 'lines': ['tk4', 'tlinux4'], 'min_free_mb': {'/boot': 1, '/': 1}}
     values.update(extra)
     return values
 
@@ -111,11 +127,13 @@ def test_latest_resolves_to_the_newest_build_of_the_running_line(host, run_modul
     failed, result = run_module(kernel_target, args())
     assert not failed and result['changed'] is False
     assert result['target'] == {
-        'uname_r': NEWEST, 'nvra': 'kernel-5.4.119-19.0010.1.tl3.x86_64', 'name': 'kernel', 'version': '5.4.119',
+        'uname_r': NEWEST, 'uname_source': 'name_rule', 'line': 'tk4',
+        'nvra': 'kernel-5.4.119-19.0010.1.tl3.x86_64', 'name': 'kernel', 'version': '5.4.119',
         'release': '19.0010.1.tl3', 'repos': ['tencentos-updates'],
         'packages': ['kernel-5.4.119-19.0010.1.tl3.x86_64'], 'installed': False, 'running': False}
     assert result['running'] == RUNNING and result['package_manager'] == 'dnf'
-    assert result['available'] == ['5.4.119-19-0008', RUNNING, NEWEST, '5.4.241-1.0017.tlinux4']
+    assert result['running_line'] == 'tk4'
+    assert result['available'] == ['5.4.119-19-0008', RUNNING, NEWEST, TLINUX4]
     assert result['boot']['style'] == 'bls' and result['boot']['default_kernel'] == RUNNING
     assert '_entries' not in result['boot'] and 'grubenv_pairs' not in result['boot']
     assert sorted(result['free_mb']) == ['/', '/boot'] and result['free_mb']['/boot'] > 0
@@ -123,8 +141,9 @@ def test_latest_resolves_to_the_newest_build_of_the_running_line(host, run_modul
 
 def test_listing_runs_the_package_manager_in_the_c_locale(host, run_module):
     run_module(kernel_target, args(extras=['devel']))
-    assert host.listing_calls() == [['/usr/bin/dnf', '-q', '--showduplicates', 'list', 'kernel', 'kernel-tlinux4',
-                                     'kernel-devel', 'kernel-tlinux4-devel']]
+    assert host.listing_calls() == [['/usr/bin/dnf', '-q', 'repoquery', '--qf', kernel_plan.REPOQUERY_FORMAT,
+                                     'kernel', 'kernel-tlinux4', 'kernel-tlinux4-core', 'kernel-devel',
+                                     'kernel-tlinux4-devel', 'kernel-tlinux4-core-devel']]
     listing_kwargs = [kwargs for argv, kwargs in host.calls if argv[0] != 'rpm'][0]
     assert listing_kwargs['environ_update'] == {'LC_ALL': 'C'}
 
@@ -133,7 +152,8 @@ def test_yum_is_used_when_the_host_has_no_dnf(host, run_module):
     host.binaries = ['yum', 'rpm']
     failed, result = run_module(kernel_target, args())
     assert not failed and result['package_manager'] == 'yum'
-    assert host.listing_calls()[0][0] == '/usr/bin/yum'
+    assert host.listing_calls()[0][:4] == ['/usr/bin/yum', '-q', '--showduplicates', 'list']
+    assert result['target']['uname_r'] == NEWEST
 
 
 def test_package_manager_given_is_used(host, run_module):
@@ -151,16 +171,17 @@ def test_extras_are_added_to_the_packages(host, run_module):
 
 
 def test_missing_extras_fail_naming_them(host, run_module):
-    failed, result = run_module(kernel_target, args(version='5.4.241-1.0017.tlinux4', extras=['devel', 'headers']))
+    failed, result = run_module(kernel_target, args(version=TLINUX4, extras=['devel', 'headers']))
     assert failed
     assert result['msg'] == 'not in the enabled repositories: kernel-tlinux4-headers-5.4.241-1.0017.tl3'
     assert 'target' not in result
 
 
 def test_explicit_version_is_resolved(host, run_module):
-    failed, result = run_module(kernel_target, args(version='5.4.241-1.0017.tlinux4'))
+    failed, result = run_module(kernel_target, args(version=TLINUX4))
     assert not failed
     assert result['target']['nvra'] == 'kernel-tlinux4-5.4.241-1.0017.tl3.x86_64'
+    assert result['target']['line'] == 'tlinux4'
 
 
 def test_explicit_installed_version_is_marked_installed(host, run_module):
@@ -178,9 +199,9 @@ def test_running_version_needs_no_room(host, run_module):
 def test_version_not_in_the_repositories_lists_the_available_ones(host, run_module):
     failed, result = run_module(kernel_target, args(version='5.4.119-19-0099'))
     assert failed
-    assert result['msg'] == ('kernel 5.4.119-19-0099 is not in the enabled repositories (packages kernel, '
-                             'kernel-tlinux4); available: 5.4.119-19-0008, 5.4.119-19-0009.1, 5.4.119-19-0010.1, '
-                             '5.4.241-1.0017.tlinux4')
+    assert result['msg'] == ('kernel 5.4.119-19-0099 is not in the enabled repositories (line tk4, packages '
+                             'kernel); available: 5.4.119-19-0008, 5.4.119-19-0009.1, 5.4.119-19-0010.1, '
+                             '5.4.241-1-tlinux4-0017')
     assert result['running'] == RUNNING and 'target' not in result
 
 
@@ -205,9 +226,16 @@ def test_keep_below_two_is_refused(host, run_module):
     assert host.calls == []
 
 
-def test_no_package_names_is_refused(host, run_module):
-    failed, result = run_module(kernel_target, args(packages=[]))
-    assert failed and result['msg'] == 'packages: give at least one kernel package name'
+def test_no_kernel_lines_is_refused(host, run_module):
+    failed, result = run_module(kernel_target, args(lines=[]))
+    assert failed and result['msg'] == 'lines: give at least one kernel line of the release'
+    assert host.calls == []
+
+
+def test_unknown_kernel_lines_are_refused_before_running_anything(host, run_module):
+    failed, result = run_module(kernel_target, args(lines=['tk4', 'kernel-tlinux4']))
+    assert failed and result['msg'].startswith("lines/line: 'kernel-tlinux4' is not a kernel line; the lines are: ")
+    assert host.calls == []
 
 
 def test_too_little_room_fails_naming_the_path(host, run_module):
@@ -227,15 +255,18 @@ def test_package_manager_failure_is_reported(host, run_module):
 
 def test_no_matching_packages_means_no_build(host, run_module):
     host.listing = (1, '', 'Error: No matching Packages to list\n')
-    failed, result = run_module(kernel_target, args(packages=['kernel-stream']))
-    assert failed and result['msg'] == 'no build of kernel-stream in the enabled repositories'
+    failed, result = run_module(kernel_target, args())
+    assert failed and result['msg'] == 'no build of line tk4 (packages kernel) in the enabled repositories'
     assert result['available'] == []
 
 
-def test_flavours_keep_the_stock_kernels_of_centos_7_out(host, run_module):
+def test_centos_7_moves_to_tk3_only_when_asked_and_its_own_kernels_are_never_a_target(host, run_module):
     host.setup('3.10.0-1160.el7.x86_64', ['3.10.0-1160.el7.x86_64'], YUM_LIST,
                'kernel\t3.10.0\t1160.el7\tx86_64\n', style='legacy')
-    failed, result = run_module(kernel_target, args(packages=['kernel'], flavours=['tk3']))
+    failed, result = run_module(kernel_target, args(lines=['tk3']))
+    assert failed and 'set the line (role variable tencentos_kernel_line) to one of: tk3' in result['msg']
+    assert result['running_line'] == 'stock'
+    failed, result = run_module(kernel_target, args(lines=['tk3'], line='tk3'))
     assert not failed
     assert result['available'] == ['4.14.105-19-0013', '4.14.105-19-0020.1']
     assert result['target']['nvra'] == 'kernel-4.14.105-19.0020.1.tl2.x86_64'
