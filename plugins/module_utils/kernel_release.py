@@ -11,7 +11,10 @@ its ``uname -r`` and its package.  Two rules follow from it and are kept here, i
   upstream version stays ``stock``.
 - The ``uname -r`` of a package is read from what the package declares (``Provides: kernel-uname-r``) or
   owns (``/lib/modules/<uname -r>``, ``/boot/vmlinuz-<uname -r>``).  Rules over name-version-release are
-  only the fallback, for a repository package that declares neither (:func:`package_uname`).
+  only the fallback, for a repository package that declares neither (:func:`package_uname`).  A Provides
+  can only carry a ``uname -r`` with one dash (rpm refuses a version with two), so the Tencent shapes
+  ``4.14.105-19-0013`` and ``5.4.119-1-tlinux4-0006`` are never declared that way: for them the owned
+  directory (installed) or the name rules (in a repository) tell.
 
 Pure functions over strings: importable by target Pythons 2.7 and 3.6 to 3.13.
 """

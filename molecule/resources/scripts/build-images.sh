@@ -119,11 +119,12 @@ build_base() {
 build_release() {
   local name=$1 dir=$RESOURCES/releases/$1 context=$WORKDIR/build/images/$1 sha t
   [ -f "$dir/release.env" ] || die "no release folder $dir"
-  local IMAGE RELEASE_PACKAGE RELEASE_VERSION RELEASE_MAJOR PRETTY_NAME
+  local IMAGE RELEASE_PACKAGE RELEASE_VERSION RELEASE_MAJOR PRETTY_NAME EXTRA_KERNEL=''
   # shellcheck source=/dev/null
   . "$dir/release.env"
   sha=$(printf '%s %s' "$(label_of "$BASE_IMAGE")" \
-    "$(tree_sha256 "$dir" "$RESOURCES/images/release" "$RESOURCES/rpm/release.spec" "$RESOURCES/sim-kernel")" |
+    "$(tree_sha256 "$dir" "$RESOURCES/images/release" "$RESOURCES/rpm/release.spec" "$RESOURCES/rpm/kernel.spec" \
+       "$RESOURCES/sim-kernel")" |
     sha256sum | cut -d' ' -f1)
   if [ "$FORCE" != 1 ] && [ "$(label_of "$IMAGE:latest")" = "$sha" ]; then
     report "$IMAGE:latest" cached - "$BASE_IMAGE"; return
@@ -135,6 +136,20 @@ build_release() {
     --define "fixture_root $dir/root" "$RESOURCES/rpm/release.spec"
   mv "$context"/rpmbuild/RPMS/noarch/*.rpm "$context/release.rpm"
   rm -rf "$context/rpmbuild"
+  # A kernel installed besides the factory one, as the stand-in package the mirror would serve
+  # ("name version release uname -r"): the image then has a kernel that rpm owns.
+  mkdir -p "$context/extra-kernels"
+  if [ -n "$EXTRA_KERNEL" ]; then
+    local k_name k_version k_release k_uname
+    read -r k_name k_version k_release k_uname <<< "$EXTRA_KERNEL"
+    rpmbuild --quiet -bb --define "_topdir $context/rpmbuild" \
+      --define "pkg_name $k_name" --define "pkg_version $k_version" --define "pkg_release $k_release" \
+      --define "pkg_kind kernel" --define "uname_r $k_uname" --define "pkg_provides %{nil}" \
+      "$RESOURCES/rpm/kernel.spec"
+    mv "$context"/rpmbuild/RPMS/x86_64/*.rpm "$context/extra-kernels/"
+    echo "$k_uname" > "$context/extra-kernels/unames"
+    rm -rf "$context/rpmbuild"
+  fi
   install -m 0644 "$dir/kernel.conf" "$context/kernel.conf"
   local tool
   for tool in tencentos-sim-boot tencentos-sim-bootloader tencentos-sim-shutdown tencentos-sim-kmod; do
