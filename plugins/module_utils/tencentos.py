@@ -126,7 +126,7 @@ def parse_os_release(text):
 
 
 def _family_named_in(text):
-    """Return the family a release file names, or None (case-insensitive)."""
+    """Return the Tencent family a release file names, or None (case-insensitive)."""
     lowered = (text or '').lower()
     if 'tencentos' in lowered:
         return 'tencentos'
@@ -135,6 +135,33 @@ def _family_named_in(text):
     if 'opencloudos' in lowered:
         return 'opencloudos'
     return None
+
+
+_RELEASE_LINE = re.compile(r'^\s*(.*?)\s+release\s+(\d+(?:\.\d+)*)', re.IGNORECASE)
+
+
+def _release_line(release_files):
+    """(product, version) of the first release file in "<product> release <version> (...)" form, or (None, None).
+
+    CentOS 6 has no os-release at all, and CentOS 7/8's VERSION_ID is the major alone ("7", "8") while
+    /etc/centos-release says "CentOS Linux release 8.1.1911 (Core)".
+    """
+    for path in RELEASE_FILES:
+        match = _RELEASE_LINE.match(release_files.get(path) or '')
+        if match:
+            return match.group(1), match.group(2)
+    return None, None
+
+
+def _more_precise(version, stated):
+    """The release file's major.minor where it extends the os-release version ("8" and "8.1.1911": "8.1")."""
+    if not stated:
+        return version
+    parts = stated.split('.')
+    precise = '.'.join(parts[:2])
+    if not version or (precise.startswith(version + '.') and len(precise) > len(version)):
+        return precise
+    return version
 
 
 def _release_file_version(text):
@@ -231,8 +258,16 @@ def classify_release(os_release, release_files):
         family = 'centos'
     else:
         family = 'other'
+    product, stated = _release_line(release_files)
+    if family == 'other' and not os_id and product and 'centos' in product.lower():
+        # CentOS 6 and older: no os-release, only /etc/centos-release ("CentOS release 6.10 (Final)").
+        family, name = 'centos', product
+    if family in ('centos', 'other') and (not os_id or family == 'centos'):
+        version = _more_precise(version, stated)
+        name = name or product
     if not os_release:
-        source = named_in_files[1] if named_in_files else None
+        source = named_in_files[1] if named_in_files else next(
+            (path for path in RELEASE_FILES if path in release_files), None)
 
     major, minor = split_version(version)
     el_major = _el_major(family, major, os_release)

@@ -99,3 +99,32 @@ def test_rhel_like_other_distribution_gets_its_el_generation():
 def test_os_release_parser_handles_quotes_comments_and_blank_lines():
     parsed = tencentos.parse_os_release('# comment\nNAME="TencentOS Server"\n\nID=tencentos\nVERSION_ID=\'3.1\'\n')
     assert parsed == {'NAME': 'TencentOS Server', 'ID': 'tencentos', 'VERSION_ID': '3.1'}
+
+
+def test_a_centos_version_is_as_precise_as_its_release_file_states_it():
+    # CentOS 8.1's os-release says VERSION_ID="8"; /etc/centos-release says which minor release it is.
+    os_release = {'ID': 'centos', 'NAME': 'CentOS Linux', 'VERSION_ID': '8', 'ID_LIKE': 'rhel fedora',
+                  'PLATFORM_ID': 'platform:el8'}
+    release = tencentos.classify_release(os_release, {'/etc/centos-release': 'CentOS Linux release 8.1.1911 (Core)\n'})
+    assert (release['family'], release['version'], release['major'], release['minor']) == ('centos', '8.1', 8, 1)
+    assert release['vars_files'] == ['CentOS_8.1.yml', 'CentOS_8.yml', 'default.yml']
+
+
+def test_a_release_file_of_another_major_does_not_change_the_version():
+    os_release = {'ID': 'centos', 'NAME': 'CentOS Linux', 'VERSION_ID': '7'}
+    release = tencentos.classify_release(os_release, {'/etc/centos-release': 'CentOS Linux release 8.1.1911 (Core)'})
+    assert release['version'] == '7'
+
+
+def test_centos_6_without_os_release_is_still_centos():
+    release = tencentos.classify_release({}, {'/etc/centos-release': 'CentOS release 6.10 (Final)\n',
+                                              '/etc/redhat-release': 'CentOS release 6.10 (Final)\n'})
+    assert (release['family'], release['distribution'], release['name']) == ('centos', 'CentOS', 'CentOS')
+    assert (release['version'], release['major'], release['pkg_mgr']) == ('6.10', 6, 'yum')
+    assert release['source'] == '/etc/centos-release'
+
+
+def test_an_unsupported_release_keeps_its_name_and_version():
+    release = tencentos.classify_release({}, {'/etc/redhat-release': 'Red Hat Enterprise Linux Server release 6.9 (Santiago)'})
+    assert (release['family'], release['name'], release['version']) == (
+        'other', 'Red Hat Enterprise Linux Server', '6.9')
