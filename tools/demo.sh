@@ -19,7 +19,7 @@ report_dir=$TENCENTOS_FLEET_WORKDIR/report
     -e tencentos_fleet_configure_repos=true \
     -e "tencentos_repos_mirror=$REPO_URL_GUEST" \
     -e "tencentos_repos_gpg_key_url=$REPO_URL_GUEST/RPM-GPG-KEY-tencentos-fleet-test" \
-    -e '{"tencentos_repos_sections": ["tlinux", "tencentos-baseos", "tencentos-tencentos", "opencloudos-baseos", "tencentos-kernel"]}'
+    -e '{"tencentos_repos_sections": ["tlinux", "tlinux-tkernel3", "tlinux-tkernel4", "tencentos-baseos", "tencentos-tencentos", "opencloudos-baseos", "tencentos-kernel"]}'
 
 echo
 echo "SIMULATION: these hosts are containers that imitate TencentOS userland and kernel"

@@ -18,6 +18,8 @@ KEY_ORDER = ('name', 'baseurl', 'mirrorlist', 'enabled', 'gpgcheck', 'repo_gpgch
              'proxy_username', 'proxy_password', 'skip_if_unavailable')
 
 _REPO_ID = re.compile(r'^[A-Za-z0-9_.:-]+$')
+# A section header of a .repo file: "[id]" alone on its line (yum and dnf read the file as INI).
+_SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 
 
 def ini_value(value):
@@ -89,3 +91,44 @@ def repomd_url(baseurl, variables):
 
 def enabled(repo):
     return repo.get('enabled', True) not in (False, 0, '0')
+
+
+def section_ids(text):
+    """The repository ids a .repo file defines (its section headers), in file order.
+
+    A ``[main]`` section holds settings, not a repository, and is left out.
+    """
+    ids = []
+    for line in (text or '').splitlines():
+        match = _SECTION.match(line)
+        if match and match.group(1).strip() != 'main':
+            ids.append(match.group(1).strip())
+    return ids
+
+
+def dropped_by_exclusive(release_ids, written_ids, removed_ids):
+    """The release's own repositories that an exclusive run would drop, in release order.
+
+    Exclusive mode moves every other .repo file aside, including the image's own (a TencentOS 2.4
+    host lists tlinux, tlinux-os, tlinux-updates, tlinux-extras and tlinux-tkernel4: facts sheet
+    section 8). A repository of the release survives only if the written file defines it; one
+    that it does not define is dropped, which is allowed only for those the user removed by name
+    (``removed_ids``).
+    """
+    keep = set(written_ids) | set(removed_ids)
+    return [repo_id for repo_id in release_ids if repo_id not in keep]
+
+
+def defined_elsewhere(written_ids, foreign_texts):
+    """{repository id: [file, ...]} for the written ids that other .repo files define too.
+
+    ``foreign_texts`` maps the other files of the directory to their text. yum and dnf use one
+    definition of an id and warn about the others, so the written one may not be the one used.
+    """
+    found = {}
+    wanted = set(written_ids)
+    for path in sorted(foreign_texts):
+        for repo_id in section_ids(foreign_texts[path]):
+            if repo_id in wanted and path not in found.get(repo_id, []):
+                found.setdefault(repo_id, []).append(path)
+    return found

@@ -8,7 +8,10 @@
   real kernel); a write sets the flags of the *writer's own* cgroups. Never read here.
 - ``/sys/fs/cgroup/<controller>/<cgroup>/<controller>.stats_isolated`` for the memory, cpuset,
   cpuacct and blkio controllers (cgroup v1, absent on the root cgroup): the readable per-cgroup
-  flags; ``blkio.diskstats`` additionally isolates /proc/diskstats.
+  flags.
+- ``/sys/fs/cgroup/blkio/<cgroup>/blkio.diskstats`` is not a 0/1 flag (facts sheet section 8):
+  reading it prints the cgroup's own diskstats lines, in /proc/diskstats' shape; writing it
+  enables them. Whether the cgroup's diskstats view is on is read from whether it has lines.
 - A container is effectively isolated where the host switch is on AND its flags are on.
 
 Pure functions over a ``root`` directory standing for ``/``, as in tencentos.py.
@@ -18,11 +21,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
+from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import parse_kernel_release
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
     cgroupfs_state,
     host_path,
-    parse_kernel_release,
     parse_mounts,
     read_text,
     stats_isolation_state,
@@ -47,6 +51,27 @@ def diskstats_file(cgroup):
     return '%s/blkio/%s/blkio.diskstats' % (CGROUP_ROOT, cgroup.strip('/'))
 
 
+# One line of /proc/diskstats (block/genhd.c, diskstats_show): major, minor, device name, then the
+# counters (11 on 4.14, more on later kernels), e.g. " 253       0 vda 1 0 8 0 0 0 0 0 0 0 0".
+_DISKSTATS_LINE = re.compile(r'^\s*\d+\s+\d+\s+\S+(\s+\d+){4,}\s*$')
+
+
+def diskstats_enabled(text):
+    """Read blkio.diskstats: True when it prints diskstats lines, False when it prints nothing.
+
+    None when it cannot be read, or when it holds something that is not diskstats lines (such as
+    a bare 0 or 1): the state is then not known, and is not guessed.
+    """
+    if text is None:
+        return None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return False
+    if all(_DISKSTATS_LINE.match(line) for line in lines):
+        return True
+    return None
+
+
 def _flag(text):
     """Read a 0/1 flag file's content: True, False, or None when it cannot be read."""
     if text is None:
@@ -61,7 +86,7 @@ def cgroup_flags(root, cgroup):
     """Return ({controller: True/False/None}, diskstats True/False/None) of one cgroup."""
     flags = dict((controller, _flag(read_text(root, flag_file(controller, cgroup))))
                  for controller in CONTROLLERS)
-    return flags, _flag(read_text(root, diskstats_file(cgroup)))
+    return flags, diskstats_enabled(read_text(root, diskstats_file(cgroup)))
 
 
 def effective_state(host_switch, flags):

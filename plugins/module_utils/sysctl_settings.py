@@ -32,9 +32,10 @@ SYSCTL_D_DIRS = ('/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sysctl.d', '/
 GATES = {'vm.max_map_count': 'kernel.isolate_max_map_count'}
 
 # Keys that a namespace other than the initial ones holds, by prefix of their dotted name.
-# Network: every key under net.* that the namespace shows (the kernel hides the global ones);
-# TencentOS adds tcp_max_orphans, tcp_rmem/tcp_wmem, tcp_workaround_signed_windows and
-# tcp_no_delay_ack to that set (section 6). IPC, UTS and user namespaces: ipc_sysctl.c,
+# Network: every key under net.* that the namespace shows (the kernel hides the global ones), so
+# the kernel decides, not a list here: TencentOS adds tcp_max_orphans, tcp_rmem/tcp_wmem and
+# tcp_workaround_signed_windows to that set (section 6), and tcp_no_delay_ack on TK3 only (TK4's
+# table does not have it, section 8). IPC, UTS and user namespaces: ipc_sysctl.c,
 # utsname_sysctl.c, ucount.c.
 NAMESPACED_PREFIXES = (
     ('net.', 'network'),

@@ -18,7 +18,11 @@ description:
     reachable and the host's own C(dnf) or C(yum) must download the metadata. If one does not
     answer, the module fails with its URL and the error, and C(/etc/yum.repos.d) is left as it was.
   - With O(exclusive), other C(.repo) files of the directory are moved into a timestamped backup
-    directory (never deleted); O(restore_from) moves them back.
+    directory (never deleted); O(restore_from) moves them back. An exclusive run never drops a
+    repository of the release (O(release_repos)) that O(repos) does not define, unless it is named
+    in O(remove); it fails before any change instead.
+  - Without O(exclusive), a repository id that another C(.repo) file of the directory defines too
+    is reported (RV(defined_elsewhere)) with a warning, as yum and dnf use only one definition of it.
   - Used by the C(tencentos.fleet.repos) role.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
@@ -63,9 +67,25 @@ options:
     type: bool
     default: false
   exclusive:
-    description: Move every other C(.repo) file of the directory into O(backup_dir).
+    description:
+      - Move every other C(.repo) file of the directory into O(backup_dir).
+      - Refused, before anything changes, while an id of O(release_repos) is neither in O(repos) nor in O(remove).
     type: bool
     default: false
+  release_repos:
+    description:
+      - Ids of the repositories the release itself ships (the image's own repository file lists them).
+        With O(exclusive), each of them must be defined in O(repos) or named in O(remove), because
+        moving the other files aside drops every repository that O(repos) does not define.
+    type: list
+    elements: str
+    default: []
+  remove:
+    description:
+      - Ids of O(release_repos) that the user removes by name, so that O(exclusive) may drop them.
+    type: list
+    elements: str
+    default: []
   backup_dir:
     description:
       - Where O(exclusive) moves foreign files. A new timestamped directory
@@ -128,6 +148,13 @@ backup_dir:
   returned: always
   type: str
   sample: /etc/yum.repos.d.tencentos-fleet-backup-20261127T180000
+defined_elsewhere:
+  description:
+    - Repository ids of O(repos) that other C(.repo) files of the directory define too, with those files.
+      Empty with O(exclusive), which moves those files aside.
+  returned: unless O(restore_from) is given
+  type: dict
+  sample: {tlinux: [/etc/yum.repos.d/tlinux.repo]}
 '''
 
 import glob
@@ -215,6 +242,8 @@ def main():
             variables=dict(type='dict', default={}),
             allow_unsigned=dict(type='bool', default=False),
             exclusive=dict(type='bool', default=False),
+            release_repos=dict(type='list', elements='str', default=[]),
+            remove=dict(type='list', elements='str', default=[]),
             backup_dir=dict(type='path'),
             restore_from=dict(type='path'),
         ),
@@ -231,11 +260,19 @@ def main():
         wrong.append('repos is empty: give at least one repository')
     if wrong:
         module.fail_json(msg='repos: %s; nothing was changed' % '; '.join(wrong))
+    if params['exclusive']:
+        dropped = repo_files.dropped_by_exclusive(params['release_repos'], [repo['id'] for repo in repos],
+                                                  params['remove'])
+        if dropped:
+            module.fail_json(msg='exclusive: the release\'s own repositories %s would be dropped, as the other '
+                                 'repository files are moved aside and repos does not define them; configure them '
+                                 'too, or name them in remove (tencentos_repos_remove in the repos role) to drop '
+                                 'them; nothing was changed' % ', '.join(dropped), dropped=dropped)
     if any(repo.get('gpgcheck') in (False, 0, '0') for repo in repos):
         module.warn('GPG checking is OFF for some repositories (allow_unsigned): packages from them are not verified')
 
     content = repo_files.render(repos, params['header'])
-    result = dict(changed=False, path=path, moved=[], backup_dir=None)
+    result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={})
 
     if params['probe']:
         result['probes'] = probe_repomd(repos, params['variables'], params['probe_timeout'])
@@ -253,6 +290,14 @@ def main():
 
     before = read_text('/', path)
     to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
+    if not params['exclusive']:
+        foreign = dict((name, read_text('/', name)) for name in foreign_files(os.path.dirname(path), path))
+        result['defined_elsewhere'] = repo_files.defined_elsewhere([repo['id'] for repo in repos], foreign)
+        if result['defined_elsewhere']:
+            module.warn('repository ids defined in other files too, so yum/dnf use only one definition of each: %s; '
+                        'exclusive mode moves those files aside' % '; '.join(
+                            '%s (%s)' % (repo_id, ', '.join(files))
+                            for repo_id, files in sorted(result['defined_elsewhere'].items())))
     result['changed'] = before != content or bool(to_move)
     if module._diff:
         result['diff'] = [{'before_header': path, 'after_header': path,

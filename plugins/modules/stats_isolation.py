@@ -22,8 +22,11 @@ description:
     cgroups of the process that writes it, so it has to be written from inside the container
     (O(container_state)). The module never reads it.
   - Per-container state is read from the cgroup v1 flag files
-    C(/sys/fs/cgroup/{memory,cpuset,cpuacct,blkio}/<cgroup>/<controller>.stats_isolated) and
-    C(blkio.diskstats). A container is effectively isolated where the host switch is on and its flags are on.
+    C(/sys/fs/cgroup/{memory,cpuset,cpuacct,blkio}/<cgroup>/<controller>.stats_isolated). A container is
+    effectively isolated where the host switch is on and its flags are on.
+  - C(/sys/fs/cgroup/blkio/<cgroup>/blkio.diskstats) is not a flag. Read, it prints the cgroup's own
+    C(/proc/diskstats) lines once they are enabled (writing it enables them). The module reports it from
+    whether it has such lines, and never writes it.
   - On kernels without the feature (TK4, TencentOS 4, OpenCloudOS, stock kernels) O(state=query)
     succeeds with RV(supported=false) and names the alternative (cgroupfs on TK4 and later);
     switching anything fails before anything is changed.
@@ -144,10 +147,13 @@ containers:
       returned: always
       sample: {memory: true, cpuset: true, cpuacct: true, blkio: false}
     diskstats:
-      description: The C(blkio.diskstats) setting; null where it cannot be read.
+      description:
+        - Whether the cgroup's own C(/proc/diskstats) view is enabled - V(true) where C(blkio.diskstats) prints
+          diskstats lines, V(false) where it prints nothing.
+        - Null where the file cannot be read, or holds something other than diskstats lines.
       type: bool
       returned: always
-      sample: false
+      sample: true
     effective:
       description: C(on) (host switch on and every readable flag on), C(partial) or C(off).
       type: str

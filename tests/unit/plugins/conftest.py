@@ -5,7 +5,8 @@
 A TK3 node (facts sheet section 5): /proc/sys/kernel/stats_isolated (0644) and
 container_stats_isolated (0222), and for every non-root cgroup
 /sys/fs/cgroup/<controller>/<cgroup>/<controller>.stats_isolated for the memory, cpuset, cpuacct
-and blkio controllers, plus blkio.diskstats.  A TK4 node: no switch, cgroupfs in /proc/filesystems.
+and blkio controllers, plus blkio.diskstats, which prints the cgroup's diskstats lines once they are
+enabled (section 8).  A TK4 node: no switch, cgroupfs in /proc/filesystems.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,10 @@ import os
 import pytest
 
 CONTROLLERS = ('memory', 'cpuset', 'cpuacct', 'blkio')
+
+# What a cgroup's blkio.diskstats prints once enabled: /proc/diskstats lines of the cgroup's own I/O, as
+# block/genhd.c diskstats_show formats them on 4.14 (major, minor, name, 11 counters); a CVM's virtio disk.
+DISKSTATS_LINES = ' 253       0 vda 1 0 8 0 0 0 0 0 0 0 0\n 253       1 vda1 1 0 8 0 0 0 0 0 0 0 0\n'
 
 
 class KernelTree:
@@ -43,13 +48,18 @@ class KernelTree:
         return self.root
 
     def set_flags(self, cgroup, flags, diskstats=None):
-        """Set a cgroup's flag files ({controller: 0/1}) and blkio.diskstats."""
+        """Set a cgroup's flag files ({controller: 0/1}) and blkio.diskstats.
+
+        ``diskstats``: True for a file that prints DISKSTATS_LINES, False for one that prints nothing,
+        a string for that content, None for no file.
+        """
         for controller, value in flags.items():
             directory = self.tmpdir.join('sys', 'fs', 'cgroup', controller, *cgroup.strip('/').split('/'))
             directory.join('%s.stats_isolated' % controller).write('%d\n' % value, ensure=True)
         if diskstats is not None:
             self.tmpdir.join('sys', 'fs', 'cgroup', 'blkio', *cgroup.strip('/').split('/')).join(
-                'blkio.diskstats').write('%d\n' % diskstats, ensure=True)
+                'blkio.diskstats').write(diskstats if isinstance(diskstats, str) else
+                                         DISKSTATS_LINES if diskstats else '', ensure=True)
 
     def tk4(self, cgroupfs_mounted=False):
         """Lay out a TK4 node (no stats isolation, cgroupfs available) and return its root."""

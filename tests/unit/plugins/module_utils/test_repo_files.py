@@ -5,6 +5,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import re
+
 from ansible_collections.tencentos.fleet.plugins.module_utils import repo_files
 
 BASEOS = {'id': 'tencentos-baseos', 'name': 'TencentOS Server 3.1 - BaseOS',
@@ -61,3 +64,77 @@ def test_enabled_defaults_to_true():
     assert repo_files.enabled({'id': 'a'})
     assert not repo_files.enabled({'id': 'a', 'enabled': False})
     assert not repo_files.enabled({'id': 'a', 'enabled': '0'})
+
+
+# ---------------------------------------------------------------------------
+# Exclusive mode and the release's own repositories (facts sheet section 8)
+# ---------------------------------------------------------------------------
+
+ROLE_VARS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'roles', 'repos', 'vars')
+
+# The repositories a TencentOS 2.4 host's yum lists (facts sheet section 8).
+TENCENTOS_24_REPOS = ['tlinux', 'tlinux-os', 'tlinux-updates', 'tlinux-extras', 'tlinux-tkernel4']
+
+# /etc/yum.repos.d/tlinux.repo as a 2.4 image could carry it: the five ids of section 8 (the file's
+# other keys are not known, and do not matter here).
+IMAGE_REPO_FILE = ''.join('[%s]\nname=%s\nbaseurl=http://mirrors.tencentyun.com/tlinux/2.4/%s/$basearch/\n\n'
+                          % (repo_id, repo_id, repo_id) for repo_id in TENCENTOS_24_REPOS)
+
+
+def layout_ids(vars_file):
+    """The repository ids of a vars file's layout, in order (read without a YAML library, which the
+    target Pythons' test environments do not have)."""
+    with open(os.path.join(ROLE_VARS, vars_file)) as handle:
+        return re.findall(r'^  - id: (\S+)$', handle.read(), re.MULTILINE)
+
+
+def layout_paths(vars_file):
+    with open(os.path.join(ROLE_VARS, vars_file)) as handle:
+        return re.findall(r'^    path: (.+)$', handle.read(), re.MULTILINE)
+
+
+def test_the_2_4_layout_is_every_repository_a_2_4_host_lists():
+    assert layout_ids('TencentOS_2.4.yml') == TENCENTOS_24_REPOS
+
+
+def test_the_2_4_trees_and_the_aarch64_tree():
+    paths = dict(zip(layout_ids('TencentOS_2.4.yml'), layout_paths('TencentOS_2.4.yml')))
+    assert paths['tlinux-tkernel4'] == '"{{ __tencentos_repos_tree }}/tlinux-tkernel4/$basearch/"'
+    with open(os.path.join(ROLE_VARS, 'TencentOS_2.4.yml')) as handle:
+        tree = re.search(r'^__tencentos_repos_tree: (.*)$', handle.read(), re.MULTILINE).group(1)
+    # aarch64 lives below tlinux/2.4/arm64/ (…/tlinux/2.4/arm64/tlinux/aarch64/), x86_64 below tlinux/2.4/.
+    assert tree == '''"tlinux/2.4{{ '/arm64' if ansible_facts.tencentos.kernel.arch == 'aarch64' else '' }}"'''
+
+
+def test_the_tlinux_2_2_layout_has_its_tkernel3_tree():
+    assert dict(zip(layout_ids('Tlinux_2.2.yml'), layout_paths('Tlinux_2.2.yml'))) == {
+        'tlinux': 'tlinux/2.2/tlinux/$basearch/', 'tlinux-tkernel3': 'tlinux/2.2/tlinux-tkernel3/$basearch/'}
+
+
+def test_section_ids_are_the_headers_of_a_repo_file():
+    assert repo_files.section_ids(IMAGE_REPO_FILE) == TENCENTOS_24_REPOS
+    assert repo_files.section_ids('[main]\ngpgcheck=1\n  [ spaced ]  \n# [comment]\nname=[x]\n') == ['spaced']
+    assert repo_files.section_ids(None) == []
+
+
+def test_exclusive_with_the_full_2_4_set_drops_nothing():
+    assert repo_files.dropped_by_exclusive(layout_ids('TencentOS_2.4.yml'), TENCENTOS_24_REPOS, []) == []
+
+
+def test_exclusive_would_drop_what_the_written_file_leaves_out():
+    assert repo_files.dropped_by_exclusive(TENCENTOS_24_REPOS, ['tlinux'], []) == [
+        'tlinux-os', 'tlinux-updates', 'tlinux-extras', 'tlinux-tkernel4']
+
+
+def test_exclusive_drops_only_what_is_removed_by_name():
+    assert repo_files.dropped_by_exclusive(TENCENTOS_24_REPOS, ['tlinux', 'tlinux-os', 'tlinux-updates'],
+                                           ['tlinux-extras']) == ['tlinux-tkernel4']
+    assert repo_files.dropped_by_exclusive(TENCENTOS_24_REPOS, ['tlinux'], TENCENTOS_24_REPOS[1:]) == []
+
+
+def test_ids_defined_in_other_files_are_named_with_their_files():
+    foreign = {'/etc/yum.repos.d/tlinux.repo': IMAGE_REPO_FILE,
+               '/etc/yum.repos.d/docker-ce.repo': '[docker-ce-stable]\nbaseurl=https://example/\n'}
+    assert repo_files.defined_elsewhere(['tlinux', 'tlinux-tkernel4', 'local-extra'], foreign) == {
+        'tlinux': ['/etc/yum.repos.d/tlinux.repo'], 'tlinux-tkernel4': ['/etc/yum.repos.d/tlinux.repo']}
+    assert repo_files.defined_elsewhere(['tencentos-baseos'], foreign) == {}

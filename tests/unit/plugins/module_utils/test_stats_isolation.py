@@ -9,10 +9,10 @@ import pytest
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import stats_isolation as si
 
-# Containers of the fixture node: flags per controller and blkio.diskstats.
-ISOLATED = {'/kubepods/burstable/pod1/app': ({'memory': 1, 'cpuset': 1, 'cpuacct': 1, 'blkio': 1}, 1)}
-OPTED_OUT = {'/kubepods/besteffort/pod2/node-exporter': ({'memory': 0, 'cpuset': 0, 'cpuacct': 0, 'blkio': 0}, 0)}
-MIXED = {'/docker/3f2a': ({'memory': 1, 'cpuset': 0, 'cpuacct': 1, 'blkio': 1}, 0)}
+# Containers of the fixture node: flags per controller, and whether blkio.diskstats prints lines.
+ISOLATED = {'/kubepods/burstable/pod1/app': ({'memory': 1, 'cpuset': 1, 'cpuacct': 1, 'blkio': 1}, True)}
+OPTED_OUT = {'/kubepods/besteffort/pod2/node-exporter': ({'memory': 0, 'cpuset': 0, 'cpuacct': 0, 'blkio': 0}, False)}
+MIXED = {'/docker/3f2a': ({'memory': 1, 'cpuset': 0, 'cpuacct': 1, 'blkio': 1}, False)}
 
 
 def test_host_switch_absent_off_and_on_are_never_confused(kernel_tree, tmpdir):
@@ -62,6 +62,39 @@ def test_diskstats_setting_is_reported(kernel_tree):
     report = si.query(kernel_tree.tk3('1', containers))
     diskstats = dict((c['cgroup'], c['diskstats']) for c in report['containers'])
     assert diskstats == {'/kubepods/burstable/pod1/app': True, '/kubepods/besteffort/pod2/node-exporter': False}
+
+
+# blkio.diskstats (facts sheet section 8): reading it prints the cgroup's own /proc/diskstats lines once
+# writing has enabled them, and nothing before. Lines as block/genhd.c diskstats_show prints them: 4.14
+# (11 counters) and 5.4 (15: the discard counters added in 4.18) shapes.
+DISKSTATS_4_14 = ' 253       0 vda 1 0 8 0 0 0 0 0 0 0 0\n'
+DISKSTATS_5_4 = ' 253      16 vdb 1520 12 98321 840 77 30 2144 95 0 903 935 0 0 0 0\n'
+
+
+@pytest.mark.parametrize('content, enabled', [
+    (DISKSTATS_4_14, True),
+    (DISKSTATS_4_14 + '   8       0 sda 4 0 32 1 0 0 0 0 0 1 1\n', True),
+    (DISKSTATS_5_4, True),
+    ('', False),
+    ('\n', False),
+    # Not diskstats lines: the state is unknown, not guessed (a 0 or 1 here is not a flag).
+    ('0\n', None),
+    ('1\n', None),
+    (DISKSTATS_4_14 + 'garbage\n', None),
+    (None, None),
+], ids=['4.14-line', 'two-disks', '5.4-line', 'empty', 'blank-line', 'bare-0', 'bare-1', 'line-and-garbage',
+        'unreadable'])
+def test_diskstats_state_is_whether_the_file_prints_lines(content, enabled):
+    assert si.diskstats_enabled(content) is enabled
+
+
+def test_diskstats_of_a_container_comes_from_its_lines(kernel_tree):
+    root = kernel_tree.tk3('1', {'/kubepods/burstable/pod1/app': ({'blkio': 1}, DISKSTATS_4_14),
+                                 '/kubepods/besteffort/pod2/node-exporter': ({'blkio': 1}, ''),
+                                 '/docker/3f2a': ({'blkio': 1}, '1\n')})
+    diskstats = dict((c['cgroup'], c['diskstats']) for c in si.query(root)['containers'])
+    assert diskstats == {'/kubepods/burstable/pod1/app': True, '/kubepods/besteffort/pod2/node-exporter': False,
+                         '/docker/3f2a': None}
 
 
 def test_unreadable_controller_is_unknown_and_does_not_count(kernel_tree):

@@ -85,3 +85,76 @@ def test_restore_never_overwrites(repo_dir, tmpdir, run_module):
     failed, result = run_module(repo_set, args(repo_dir, restore_from=str(backup)))
     assert failed and 'exists already; nothing was moved' in result['msg']
     assert repo_dir.join('CentOS-Base.repo').read() == '[base]\nbaseurl=http://example/\n'
+
+
+# ---------------------------------------------------------------------------
+# Exclusive mode and the release's own repositories (facts sheet section 8)
+# ---------------------------------------------------------------------------
+
+# The repositories a TencentOS 2.4 host's yum lists (facts sheet section 8), as the repos role gives them.
+TENCENTOS_24 = ['tlinux', 'tlinux-os', 'tlinux-updates', 'tlinux-extras', 'tlinux-tkernel4']
+
+
+def release_repos(ids):
+    return [{'id': repo_id, 'baseurl': 'http://127.0.0.1:1/tlinux/2.4/%s/$basearch/' % repo_id, 'gpgcheck': True}
+            for repo_id in ids]
+
+
+@pytest.fixture
+def image_dir(repo_dir):
+    """A 2.4 host's repository directory: the image's own file with the five repositories, and a third party's."""
+    repo_dir.join('tlinux.repo').write(''.join(
+        '[%s]\nbaseurl=http://mirrors.tencentyun.com/tlinux/2.4/%s/$basearch/\n\n' % (repo_id, repo_id)
+        for repo_id in TENCENTOS_24))
+    return repo_dir
+
+
+def test_exclusive_keeps_the_full_2_4_set_and_moves_the_image_file(image_dir, tmpdir, run_module):
+    backup = str(tmpdir.join('backup'))
+    failed, result = run_module(repo_set, args(image_dir, repos=release_repos(TENCENTOS_24), exclusive=True,
+                                               release_repos=TENCENTOS_24, backup_dir=backup))
+    assert not failed and result['changed']
+    assert sorted(os.listdir(backup)) == ['CentOS-Base.repo', 'tlinux.repo']
+    assert sorted(os.listdir(str(image_dir))) == ['tencentos-fleet.repo']
+    written = image_dir.join('tencentos-fleet.repo').read()
+    assert [line for line in written.splitlines() if line.startswith('[')] == ['[%s]' % i for i in TENCENTOS_24]
+
+
+def test_exclusive_refuses_to_drop_a_release_repository_not_removed_by_name(image_dir, run_module, snapshot):
+    before = snapshot(str(image_dir))
+    failed, result = run_module(repo_set, args(image_dir, repos=release_repos(['tlinux']), exclusive=True,
+                                               release_repos=TENCENTOS_24, remove=['tlinux-extras']))
+    assert failed
+    assert result['msg'] == (
+        "exclusive: the release's own repositories tlinux-os, tlinux-updates, tlinux-tkernel4 would be dropped, "
+        'as the other repository files are moved aside and repos does not define them; configure them too, or '
+        'name them in remove (tencentos_repos_remove in the repos role) to drop them; nothing was changed')
+    assert result['dropped'] == ['tlinux-os', 'tlinux-updates', 'tlinux-tkernel4']
+    assert snapshot(str(image_dir)) == before
+
+
+def test_exclusive_drops_the_release_repositories_removed_by_name(image_dir, tmpdir, run_module):
+    kept = ['tlinux', 'tlinux-os', 'tlinux-updates', 'tlinux-tkernel4']
+    failed, result = run_module(repo_set, args(image_dir, repos=release_repos(kept), exclusive=True,
+                                               release_repos=TENCENTOS_24, remove=['tlinux-extras'],
+                                               backup_dir=str(tmpdir.join('backup'))))
+    assert not failed and result['changed']
+    assert '[tlinux-extras]' not in image_dir.join('tencentos-fleet.repo').read()
+
+
+def test_without_exclusive_release_repositories_may_be_left_to_the_image_file(image_dir, run_module):
+    failed, result = run_module(repo_set, args(image_dir, repos=release_repos(['tlinux']),
+                                               release_repos=TENCENTOS_24))
+    assert not failed and result['changed'] and result['moved'] == []
+
+
+def test_ids_the_image_file_defines_too_are_reported_with_a_warning(image_dir, run_module, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(repo_set.AnsibleModule, 'warn', lambda _module, text: warnings.append(text))
+    failed, result = run_module(repo_set, args(image_dir, repos=release_repos(['tlinux', 'tlinux-tkernel4'])))
+    image_file = str(image_dir.join('tlinux.repo'))
+    assert not failed
+    assert result['defined_elsewhere'] == {'tlinux': [image_file], 'tlinux-tkernel4': [image_file]}
+    assert warnings == ['repository ids defined in other files too, so yum/dnf use only one definition of each: '
+                        'tlinux (%s); tlinux-tkernel4 (%s); exclusive mode moves those files aside'
+                        % (image_file, image_file)]

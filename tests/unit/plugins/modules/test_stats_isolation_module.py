@@ -19,7 +19,7 @@ ALL_OFF = {'memory': 0, 'cpuset': 0, 'cpuacct': 0, 'blkio': 0}
 @pytest.fixture
 def node(kernel_tree, monkeypatch):
     """A TK3 node with one isolated container; the module reads and writes below it."""
-    kernel_tree.tk3('0', {APP: (ALL_ON, 0)})
+    kernel_tree.tk3('0', {APP: (ALL_ON, False)})
     monkeypatch.setattr(stats_isolation, 'ROOT', kernel_tree.root)
     return kernel_tree
 

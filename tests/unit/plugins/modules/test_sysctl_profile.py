@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import errno
 import os
+import re
 import stat
 
 import pytest
@@ -331,7 +332,8 @@ def test_persist_only_writes_the_file_and_no_live_value(host, run_module):
 # Missing keys
 # ---------------------------------------------------------------------------
 
-# br_netfilter not loaded; tcp_no_delay_ack exists on TencentOS kernels only (facts sheet section 6).
+# br_netfilter not loaded; tcp_no_delay_ack is per network namespace on TK3 only, not in TK4's table (facts
+# sheet section 8): LIVE's TK4 host is given none (whether TK4 keeps a global one is unverified).
 ABSENT = {'net.bridge.bridge-nf-call-iptables': 1, 'net.ipv4.tcp_no_delay_ack': 1}
 
 
@@ -510,6 +512,61 @@ def test_container_sharing_the_machines_ipc_writes_no_ipc_key(tmpdir, monkeypatc
     assert result['per_key']['kernel.shmmni']['reason'].startswith(
         'held by the IPC namespace, which %s shares with the machine' % PODMAN)
     assert tree.live('kernel/shmmni') == '4096'
+
+
+# ---------------------------------------------------------------------------
+# TK3 and TK4 differ (facts sheet sections 6 and 8)
+# ---------------------------------------------------------------------------
+
+# A TK3 (4.14) machine, as far as it differs from LIVE's TK4 one: SOMAXCONN is 4096 in the TK3 tree for
+# the initial network namespace too; kernel.isolate_max_map_count defaults to 0; tcp_no_delay_ack is
+# registered per network namespace (its value here is the fixture's, not a known default).
+TK3_LIVE = {'net/core/somaxconn': '4096', 'kernel/isolate_max_map_count': '0', 'net/ipv4/tcp_no_delay_ack': '0'}
+
+ROLE_VARS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'roles', 'sysctl', 'vars')
+
+
+def tk3(tree):
+    for path, value in TK3_LIVE.items():
+        tree.set_live(path, value)
+    return tree
+
+
+def role_profile_value(profile, key):
+    """A key's value in a profile of roles/sysctl/vars/main.yml (read without a YAML library, which the
+    target Pythons' test environments do not have)."""
+    with open(os.path.join(ROLE_VARS, 'main.yml')) as handle:
+        text = handle.read()
+    section = re.split(r'\n(?:  \w+:|\S)', text.split('\n  %s:\n' % profile, 1)[1], maxsplit=1)[0]
+    return re.search(r'^    %s: (.+)$' % re.escape(key), section, re.MULTILINE).group(1)
+
+
+def test_tk3_hosts_own_somaxconn_is_the_host_profiles_already(tmpdir, monkeypatch, run_module, kernel_writes):
+    # The host profile's somaxconn is what a TK3 host runs: the file states it, the kernel is not written.
+    tree = tk3(SysctlTree(tmpdir, INITIAL_NS, INITIAL_NS))
+    monkeypatch.setattr(sysctl_profile, 'ROOT', tree.root)
+    somaxconn = role_profile_value('host', 'net.core.somaxconn')
+    failed, result = run_module(sysctl_profile, {'settings': {'net.core.somaxconn': somaxconn}})
+    assert not failed and result['per_key']['net.core.somaxconn']['live'] == 'unchanged'
+    assert kernel_writes == []
+    assert tree.conf().read() == HEADER + 'net.core.somaxconn = 4096\n'
+
+
+def test_tk3_container_sets_tcp_no_delay_ack_in_its_own_network_namespace(tmpdir, monkeypatch, run_module):
+    tree = tk3(container(tmpdir, monkeypatch, gate='0'))
+    failed, result = run_module(sysctl_profile, {'settings': {'net.ipv4.tcp_no_delay_ack': 1}})
+    assert not failed and result['confinement'] == PODMAN
+    assert result['applied'] == ['net.ipv4.tcp_no_delay_ack'] and result['persisted_only'] == []
+    assert tree.live('net/ipv4/tcp_no_delay_ack') == '1'
+
+
+def test_tk4_network_namespace_has_no_tcp_no_delay_ack(tmpdir, monkeypatch, run_module):
+    container(tmpdir, monkeypatch, gate='1')
+    failed, result = run_module(sysctl_profile, {'settings': {'net.ipv4.tcp_no_delay_ack': 1}, 'missing': 'skip'})
+    assert not failed and result['missing'] == ['net.ipv4.tcp_no_delay_ack'] and result['applied'] == []
+    assert result['per_key']['net.ipv4.tcp_no_delay_ack']['reason'] == (
+        'not in /proc/sys: the kernel lacks it, a kernel module that adds it is not loaded, or it is global and '
+        '%s does not show it' % PODMAN)
 
 
 # ---------------------------------------------------------------------------
