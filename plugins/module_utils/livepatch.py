@@ -5,7 +5,8 @@
 
 Plain functions over plain values, for the livepatch module and its unit tests. Reading the
 kernel's registered patches is :func:`tencentos.read_hot_patches`; section numbers refer to
-the facts sheet ``docs/tencentos-facts.md`` (section 4: the sysfs ABI and kpatch's layout).
+the facts sheet ``docs/tencentos-facts.md`` (section 4: the sysfs ABI and kpatch's layout;
+section 8: kpatch-format patches need the kpatch core module loaded first).
 
 Target Pythons 2.7 and 3.6 to 3.13, standard library only.
 """
@@ -17,9 +18,18 @@ import os
 import re
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    host_path, list_dir, read_hot_patches, read_link, read_text)
+    KPATCH_SYSFS, host_path, list_dir, read_hot_patches, read_link, read_text)
 
 STATES = ('loaded', 'installed', 'disabled', 'absent')
+
+# A patch module comes in one of two formats (section 8, see patch_format). A livepatch-format module
+# registers itself with the kernel's own livepatch core (CONFIG_LIVEPATCH, /sys/kernel/livepatch). A
+# kpatch-format module registers with the kpatch core module, which must be loaded first: insmod of
+# the patch alone fails with "Unknown symbol in module".
+# The kpatch core module's name, as `modprobe kpatch` loads it (section 8). Its init creates
+# /sys/kernel/kpatch (dynup/kpatch kmod/core/core.c: kobject_create_and_add("kpatch", kernel_kobj)),
+# so that directory tells the core is in the kernel, whether loaded as a module or built in.
+KPATCH_CORE = 'kpatch'
 
 # kpatch's layout: `kpatch install` copies a module to /var/lib/kpatch/<uname -r>/ and its boot
 # service loads every module there for the running kernel (section 4). Using the same place lets
@@ -31,6 +41,7 @@ INSTALL_DIR = '/var/lib/kpatch'
 NAME_PATTERN = re.compile(r'^[A-Za-z0-9_-]{1,55}\Z')
 
 WANTS_DIR = '/etc/systemd/system/multi-user.target.wants'
+# kpatch's boot unit runs `kpatch load --all` (dynup/kpatch contrib/kpatch.service).
 KPATCH_UNIT = 'kpatch.service'
 KPATCH_UNIT_PATHS = ('/etc/systemd/system/kpatch.service', '/usr/lib/systemd/system/kpatch.service',
                      '/lib/systemd/system/kpatch.service')
@@ -41,11 +52,14 @@ OWN_SCRIPT_PATH = '/usr/libexec/tencentos-fleet/livepatch-boot'
 # Loads, at boot, what is installed for the running kernel, one patch at a time: the kernel runs
 # one transition at a time and refuses a second patch (EBUSY) while one is in progress.
 # /proc/sys/kernel/osrelease is what `uname -r` prints; it is read so that the script, like the
-# collection, asks the kernel interface rather than the uname system call.
+# collection, asks the kernel interface rather than the uname system call. A kpatch-format patch
+# (its modinfo `depends` names the kpatch core, see patch_format) gets the core loaded first, as
+# at run time (section 8); /sys/kernel/kpatch shows the core is there already.
 OWN_SCRIPT = r'''#!/bin/sh
 # Installed by tencentos.fleet.livepatch: loads the kernel hot patches installed for the running
 # kernel in kpatch's layout (/var/lib/kpatch/<kernel>/<name>.ko), each after the previous one's
-# transition completed. Started at boot by tencentos-fleet-livepatch.service.
+# transition completed, and the kpatch core module (modprobe kpatch) before a patch that needs it.
+# Started at boot by tencentos-fleet-livepatch.service.
 read -r kernel < /proc/sys/kernel/osrelease
 status=0
 for patch in /var/lib/kpatch/"$kernel"/*.ko; do
@@ -54,6 +68,15 @@ for patch in /var/lib/kpatch/"$kernel"/*.ko; do
     if [ -e "/sys/module/$name/initstate" ] || grep -qs "^$name " /proc/modules; then
         continue
     fi
+    case ",$(modinfo -F depends "$patch" 2>/dev/null)," in
+        *,kpatch,*)
+            if [ ! -d /sys/kernel/kpatch ] && ! modprobe kpatch; then
+                echo "$patch: not loaded: it is a kpatch-format patch and modprobe kpatch did not load the kpatch core module" >&2
+                status=1
+                continue
+            fi
+            ;;
+    esac
     if ! insmod "$patch"; then
         echo "$patch: not loaded" >&2
         status=1
@@ -73,11 +96,16 @@ done
 exit "$status"
 '''
 
-OWN_UNIT_TEXT = '''# Installed by tencentos.fleet.livepatch (kpatch, whose kpatch.service does the same, is not installed).
+# Ordered before kpatch.service: where both are enabled, the patches (and the kpatch core) are loaded
+# before `kpatch load --all` runs, which then finds the livepatch-format ones loaded. (A kpatch-format
+# patch it cannot handle on a kernel that also has the livepatch core: see boot_unit.)
+OWN_UNIT_TEXT = '''# Installed by tencentos.fleet.livepatch (used where kpatch's own kpatch.service is not installed, and
+# for kpatch-format patches, which need the kpatch core module loaded first).
 [Unit]
 Description=Load the kernel hot patches installed for the running kernel
 After=local-fs.target
 Before=multi-user.target
+Before=kpatch.service
 
 [Service]
 Type=oneshot
@@ -109,6 +137,30 @@ def parse_modinfo(text):
         if sep and key.strip() and ' ' not in key.strip():
             fields.setdefault(key.strip(), value.strip())
     return fields
+
+
+def patch_format(fields):
+    """The format of a patch module from its modinfo ``fields``: kpatch, livepatch, or None (neither mark).
+
+    - kpatch: its ``depends`` lists the kpatch core module. A kpatch-format module calls
+      ``kpatch_register()`` (dynup/kpatch kmod/patch/kpatch-patch-hook.c), which the core exports
+      (kmod/core/core.c: EXPORT_SYMBOL(kpatch_register)); modpost records every module whose exports
+      a module uses in its ``depends``. Checked first: such a module loads only after the core.
+    - livepatch: ``livepatch`` is ``Y``, which every module built for the kernel's livepatch core
+      carries (MODULE_INFO(livepatch, "Y"): kmod/patch/livepatch-patch-hook.c, and the kernel's
+      samples/livepatch); the kernel taints the module K for it.
+    """
+    depends = [name.strip() for name in (fields.get('depends') or '').split(',')]
+    if KPATCH_CORE in depends:
+        return 'kpatch'
+    if fields.get('livepatch') == 'Y':
+        return 'livepatch'
+    return None
+
+
+def kpatch_core_loaded(root):
+    """Whether the kpatch core is in the running kernel: its /sys/kernel/kpatch exists (see KPATCH_CORE)."""
+    return os.path.isdir(host_path(root, KPATCH_SYSFS))
 
 
 def vermagic_kernel(vermagic):
@@ -181,15 +233,16 @@ def patches_in_transition(patches):
     return [patch['name'] for patch in patches if patch['transition']]
 
 
-def load_steps(status):
+def load_steps(status, load_core=False):
     """Steps that make a patch active: enable a registered, disabled one (kept by 4.x kernels), or load it.
 
     Since 5.1 a disabled patch is freed but its module stays loaded until rmmod: such a leftover is
-    unloaded first, or insmod would answer "File exists".
+    unloaded first, or insmod would answer "File exists". ``load_core``: the patch is in kpatch format
+    and the kpatch core module is not loaded, so `modprobe kpatch` comes right before its insmod.
     """
     if status['registered']:
         return [] if status['enabled'] else ['enable']
-    return (['rmmod'] if status['module_loaded'] else []) + ['insmod']
+    return (['rmmod'] if status['module_loaded'] else []) + (['modprobe'] if load_core else []) + ['insmod']
 
 
 def unload_steps(status):
@@ -200,17 +253,18 @@ def unload_steps(status):
     return steps
 
 
-def plan(status, state, file_current, boot_ready):
+def plan(status, state, file_current, boot_ready, load_core=False):
     """The ordered steps from ``status`` to ``state``.
 
     ``file_current``: the installed copy exists and equals the source. ``boot_ready``: the unit
-    that loads installed patches at boot is in place and enabled. A patch is persisted only after
-    it loaded and verified, so a patch that fails is never left to load at the next boot.
+    that loads installed patches at boot is in place and enabled. ``load_core``: see load_steps.
+    A patch is persisted only after it loaded and verified, so a patch that fails is never left to
+    load at the next boot.
     """
     if state == 'loaded':
-        return load_steps(status)
+        return load_steps(status, load_core)
     if state == 'installed':
-        steps = load_steps(status)
+        steps = load_steps(status, load_core)
         if not file_current:
             steps.append('copy')
         if not boot_ready:
@@ -222,13 +276,17 @@ def plan(status, state, file_current, boot_ready):
     return steps
 
 
-def boot_unit(root, kpatch_cli):
+def boot_unit(root, kpatch_cli, patch_format=None):
     """The unit that loads installed patches at boot: ``(name, path, text)``.
 
     kpatch's own kpatch.service (`kpatch load --all`) where the kpatch CLI and its unit are
-    installed (text None: the unit is kpatch's), else this collection's unit and script.
+    installed (text None: the unit is kpatch's), else this collection's unit and script. A
+    kpatch-format patch always gets this collection's unit: dynup's `kpatch load` loads the kpatch
+    core only where the kernel has no livepatch core, and then looks for patches below
+    /sys/kernel/livepatch (dynup/kpatch kpatch/kpatch: core_loaded, init_sysfs_var), so on a kernel
+    with both (TK3, section 4) it would insmod the patch without its core.
     """
-    if kpatch_cli:
+    if kpatch_cli and patch_format != 'kpatch':
         for path in KPATCH_UNIT_PATHS:
             if os.path.isfile(host_path(root, path)):
                 return KPATCH_UNIT, path, None

@@ -16,18 +16,31 @@ description:
     running kernel has registered.
   - Before anything is loaded, the module's C(vermagic) (read with C(modinfo)) must name the running
     kernel (C(/proc/sys/kernel/osrelease), what C(uname -r) prints) and its module name must be O(name).
-  - Loading is C(insmod), then a wait for the patch's C(transition) to clear (the kernel switches every
-    task to the patched code one by one). If it does not clear within O(timeout) seconds, the patch is
+  - The patch module's format is read from its own C(modinfo) fields. A B(kpatch-format) patch (its
+    C(depends) lists C(kpatch)) registers with the kpatch core module, which must be loaded first. Where
+    C(/sys/kernel/kpatch) does not show the core, the module loads it with C(modprobe kpatch) right before
+    the patch, and refuses, before any change, a kernel for which C(modprobe --dry-run kpatch) finds no kpatch
+    core module. A B(livepatch-format) patch (C(livepatch) is C(Y)) needs the kernel's own livepatch core,
+    C(/sys/kernel/livepatch), and is refused before any change on a kernel without it. TencentOS' TK3 kernels
+    build the kpatch core as a module; TK4 x86 kernels are expected to have only the livepatch core.
+  - Loading is C(insmod) (after C(modprobe kpatch) for a kpatch-format patch whose core is not loaded), then
+    a wait for the patch's C(transition) to clear (the kernel switches every task to the patched code one
+    by one). If it does not clear within O(timeout) seconds, the patch is
     disabled, which reverses the transition, the module is unloaded, and the task fails with what it saw,
     including the tasks that blocked the transition where the kernel shows them. The C(force) attribute
-    is B(never) written (it would make the module impossible to remove).
+    is B(never) written (it would make the module impossible to remove). A kpatch core module that this
+    task loaded for a patch that then failed to load is unloaded again.
   - The kernel runs one transition at a time, so the module refuses to start while any patch is in
     transition, before changing anything.
   - Unloading writes C(0) to C(enabled), waits for that transition, then runs C(rmmod).
   - O(state=installed) keeps a copy in kpatch's layout, C(/var/lib/kpatch/<kernel>/<name>.ko), which
     the kpatch CLI also lists, and makes sure it is loaded at every boot of that kernel, by enabling
     kpatch's own C(kpatch.service) where the kpatch CLI and its unit are installed, or else this
-    collection's C(tencentos-fleet-livepatch.service) and C(/usr/libexec/tencentos-fleet/livepatch-boot).
+    collection's C(tencentos-fleet-livepatch.service) and C(/usr/libexec/tencentos-fleet/livepatch-boot),
+    which loads the kpatch core module (C(modprobe kpatch)) before a kpatch-format patch. A kpatch-format
+    patch always gets this collection's unit, ordered before C(kpatch.service), because dynup's C(kpatch load)
+    loads the kpatch core only on a kernel without the livepatch core, so on a kernel with both (TK3) it
+    would load such a patch without its core.
     Unlike C(kpatch install), doing it again changes nothing. A copy that C(kpatch install) kept under
     the file's dashed name (C(livepatch-cve-2026-1234.ko)) counts as this patch's; it is replaced when
     the file differs and removed by O(state=absent).
@@ -75,10 +88,10 @@ attributes:
     description: Shows whether the patch is active and where it is installed, before and after.
     support: full
 notes:
-  - Runs on target Python 2.7 and 3.6 to 3.13. Needs C(insmod), C(rmmod) and C(modinfo) (package C(kmod)),
-    not the kpatch CLI.
-  - A kernel without C(/sys/kernel/livepatch) and C(/sys/kernel/kpatch) cannot be patched; the module
-    fails before changing anything.
+  - Runs on target Python 2.7 and 3.6 to 3.13. Needs C(insmod), C(rmmod) and C(modinfo), and C(modprobe)
+    for a kpatch-format patch (package C(kmod)), not the kpatch CLI.
+  - A kernel without C(/sys/kernel/livepatch), C(/sys/kernel/kpatch) and a kpatch core module to load
+    cannot be patched; the module fails before changing anything.
   - The collection's C(docs/hotpatch.md) describes the ABI, the field failures this module is built
     against, and how to confirm its work on a real host.
 seealso:
@@ -126,13 +139,36 @@ kernel:
 steps:
   description:
     - The steps taken (or, in check mode, to be taken), in order. V(rmmod) of a module left loaded after
-      an earlier disable, V(insmod), V(enable) (a registered, disabled patch of a 4.x kernel), V(disable),
+      an earlier disable, V(modprobe) (C(modprobe kpatch), the kpatch core module before a kpatch-format
+      patch), V(insmod), V(enable) (a registered, disabled patch of a 4.x kernel), V(disable),
       V(rmmod), V(copy) to the installed path, V(boot) (the boot unit enabled), V(remove) of the installed
       copy, V(unboot) (this collection's boot unit removed with the last installed patch).
   returned: always
   type: list
   elements: str
-  sample: [insmod, copy, boot]
+  sample: [modprobe, insmod, copy, boot]
+patch_format:
+  description:
+    - The format of the patch module file this task read (O(src), or the installed copy), from its
+      C(modinfo) fields. V(kpatch) - its C(depends) lists the kpatch core module C(kpatch), which must be
+      loaded before it; V(livepatch) - its C(livepatch) field is C(Y), and it needs the kernel's livepatch core.
+    - Null when the task read no file (O(state=disabled), O(state=absent), or in check mode a O(src) that
+      is not on the host yet) or the file shows neither.
+  returned: always
+  type: str
+  sample: kpatch
+kpatch_core:
+  description:
+    - What the task did about the kpatch core module.
+    - V(not_needed) - the patch is not in kpatch format, or the task loads nothing.
+    - V(already_loaded) - a kpatch-format patch, and C(/sys/kernel/kpatch) showed the core before the task.
+    - V(loaded_by_this_run) - this task ran C(modprobe kpatch) before loading the patch.
+    - V(would_be_loaded) - check mode, or the task stopped before that step.
+    - V(unloaded_after_failure) - this task loaded the core, the patch then failed to load, and the core
+      was unloaded again.
+  returned: always
+  type: str
+  sample: loaded_by_this_run
 before:
   description: This patch before the task, with the keys of RV(patch).
   returned: always
@@ -188,7 +224,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import livepatch
 from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    host_path, hot_patch_dirs, livepatch_abi, read_hot_patches, read_text)
+    KPATCH_SYSFS, LIVEPATCH_SYSFS, host_path, hot_patch_dirs, livepatch_abi, read_hot_patches, read_text)
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -216,6 +252,8 @@ class Host:
         self.timeout = timeout
         # How a missing command ends the run: main() passes the fail that adds the patch's report.
         self.fail = fail or (lambda msg: module.fail_json(msg=msg))
+        # Set once this task loaded the kpatch core module, so that a failure can undo it.
+        self.core_loaded_here = False
 
     def command(self, tool):
         path = self.module.get_bin_path(tool, opt_dirs=KMOD_DIRS)
@@ -286,6 +324,35 @@ class Host:
             return PatchError(message + '; disabled (reversed in %.1f s) and unloaded: the kernel is as before'
                               % reverse_waited)
         return PatchError(message + '; disabled again (reversed in %.1f s): the kernel is as before' % reverse_waited)
+
+    def kpatch_core_problem(self):
+        """Why the kpatch core module cannot be loaded into the running kernel, or None.
+
+        `modprobe --dry-run` looks the module up for the running kernel as a load would, and changes
+        nothing.
+        """
+        rc, out, err = self.run('modprobe', '--dry-run', livepatch.KPATCH_CORE)
+        if rc != 0:
+            return (err or out).strip() or 'exit code %d' % rc
+        return None
+
+    def load_kpatch_core(self):
+        rc, _out, err = self.run('modprobe', livepatch.KPATCH_CORE)
+        if rc != 0:
+            raise PatchError('modprobe %s failed: %s; nothing was loaded' % (livepatch.KPATCH_CORE, err.strip()))
+        self.core_loaded_here = True
+        if not livepatch.kpatch_core_loaded(self.root):
+            raise PatchError('modprobe %s succeeded but %s did not appear: not the kpatch core module?'
+                             % (livepatch.KPATCH_CORE, KPATCH_SYSFS))
+
+    def undo_kpatch_core(self):
+        """Unload the kpatch core module this task loaded, its patch having failed: a note for the message."""
+        rc, _out, err = self.run('rmmod', livepatch.KPATCH_CORE)
+        if rc == 0:
+            self.core_loaded_here = False
+            return 'the kpatch core module this task loaded was unloaded again'
+        return 'the kpatch core module this task loaded stays loaded (rmmod %s failed: %s)' % (
+            livepatch.KPATCH_CORE, err.strip())
 
     def insmod(self, source):
         rc, _out, err = self.run('insmod', host_path(self.root, source))
@@ -373,20 +440,36 @@ def reload_systemd(module, root):
         module.run_command([systemctl, 'daemon-reload'], check_rc=True)
 
 
-def source_problem(host, source):
-    """Why ``source`` cannot be loaded as the host's patch into its running kernel, or None."""
+def read_source(host, source):
+    """``(problem, format)``: why ``source`` cannot be loaded as the host's patch into its running kernel
+    (or None), and its format (see livepatch.patch_format)."""
     name, kernel = host.name, host.kernel
     rc, out, err = host.run('modinfo', host_path(host.root, source))
     if rc != 0:
-        return 'src: modinfo cannot read %s: %s' % (source, (err or out).strip())
+        return 'src: modinfo cannot read %s: %s' % (source, (err or out).strip()), None
     info = livepatch.parse_modinfo(out)
+    patch_format = livepatch.patch_format(info)
     inside = livepatch.module_name(info.get('name', ''))
     if inside != name:
-        return 'src: %s is the module %r, not %r (name must be the module name modinfo prints)' % (source, inside, name)
+        return ('src: %s is the module %r, not %r (name must be the module name modinfo prints)'
+                % (source, inside, name)), patch_format
     built_for = livepatch.vermagic_kernel(info.get('vermagic'))
     if built_for != kernel:
         return ('src: %s was built for kernel %s (vermagic %r); the running kernel is %s'
-                % (source, built_for, info.get('vermagic'), kernel))
+                % (source, built_for, info.get('vermagic'), kernel)), patch_format
+    return None, patch_format
+
+
+def kernel_problem(root, kernel, source, patch_format):
+    """Why the running kernel cannot take a patch of ``patch_format`` at all, or None.
+
+    A kpatch-format patch is checked later, against the kpatch core module (Host.kpatch_core_problem).
+    """
+    if patch_format == 'livepatch' and not os.path.isdir(host_path(root, LIVEPATCH_SYSFS)):
+        return ('src: %s is a livepatch-format patch (modinfo livepatch: Y), and kernel %s has no %s (no livepatch '
+                'core): it cannot be loaded' % (source, kernel, LIVEPATCH_SYSFS))
+    if patch_format is None and livepatch_abi(root) == 'none':
+        return 'kernel %s has neither %s nor %s: it cannot be hot patched' % (kernel, LIVEPATCH_SYSFS, KPATCH_SYSFS)
     return None
 
 
@@ -434,7 +517,7 @@ def main():
 
     status = livepatch.patch_status(root, name, kernel)
     result = dict(changed=False, name=name, kernel=kernel, steps=[], before=status, patch=status,
-                  patches=read_hot_patches(root), boot_unit=None)
+                  patches=read_hot_patches(root), boot_unit=None, patch_format=None, kpatch_core='not_needed')
 
     def fail(msg):
         module.fail_json(msg=msg, **result)
@@ -444,10 +527,8 @@ def main():
     source = None
     source_there = False
     unit = None
+    patch_format = None
     if state in ('loaded', 'installed'):
-        if livepatch_abi(root) == 'none':
-            fail('kernel %s has neither /sys/kernel/livepatch nor /sys/kernel/kpatch: it cannot be hot patched; '
-                 'nothing was changed' % kernel)
         source = params['src'] or status['installed']
         if not source:
             fail('src: required to load %s, which is not installed for kernel %s (no %s); nothing was changed'
@@ -461,17 +542,33 @@ def main():
             module.warn('src: %s is not on the host yet (check mode): its name and vermagic were not checked'
                         % source)
         else:
-            problem = source_problem(host, source)
+            problem, patch_format = read_source(host, source)
+            result['patch_format'] = patch_format
             if problem:
                 fail(problem + '; nothing was changed')
+        problem = kernel_problem(root, kernel, source, patch_format)
+        if problem:
+            fail(problem + '; nothing was changed')
+    core_loaded = livepatch.kpatch_core_loaded(root)
     file_current = boot_ready = True
     if state == 'installed':
-        unit = livepatch.boot_unit(root, module.get_bin_path('kpatch', opt_dirs=KMOD_DIRS))
+        unit = livepatch.boot_unit(root, module.get_bin_path('kpatch', opt_dirs=KMOD_DIRS), patch_format)
         result['boot_unit'] = unit[0]
         file_current = source_there and same_file(module, root, source, status['installed'])
         boot_ready = livepatch.boot_unit_ready(root, *unit)
 
-    steps = livepatch.plan(status, state, file_current, boot_ready)
+    steps = livepatch.plan(status, state, file_current, boot_ready,
+                           load_core=patch_format == 'kpatch' and not core_loaded)
+    if patch_format == 'kpatch' and core_loaded:
+        result['kpatch_core'] = 'already_loaded'
+    if 'modprobe' in steps:
+        result['kpatch_core'] = 'would_be_loaded'
+        # Read-only, so in check mode too: a kernel without the core is refused before any change.
+        problem = host.kpatch_core_problem()
+        if problem:
+            fail('src: %s is a kpatch-format patch (it depends on the kpatch core module %s), and kernel %s has '
+                 'no kpatch core module to load (modprobe --dry-run %s: %s); nothing was changed'
+                 % (source, livepatch.KPATCH_CORE, kernel, livepatch.KPATCH_CORE, problem))
     if state == 'absent' and 'remove' in steps:
         others = [entry for entry in livepatch.installed_files(root) if entry != (kernel, name)]
         if not others and os.path.lexists(host_path(root, livepatch.OWN_UNIT_PATH)):
@@ -479,7 +576,7 @@ def main():
     result['steps'] = steps
     if module._diff:
         result['diff'] = {'before': view(status), 'after': predicted(status, state, kernel, name)}
-    kernel_steps = [step for step in steps if step in ('insmod', 'enable', 'disable', 'rmmod')]
+    kernel_steps = [step for step in steps if step in ('modprobe', 'insmod', 'enable', 'disable', 'rmmod')]
     busy = livepatch.patches_in_transition(result['patches'])
     if busy and (kernel_steps or name in busy):
         fail('patch %s is in transition: the kernel runs one transition at a time; wait for it or see '
@@ -494,10 +591,12 @@ def main():
         fail('%s is in the way of the installed copy: it is not a file; nothing was changed' % target)
     if kernel_steps:
         # A load can stall and a disable is followed by an unload, so both commands are looked up now:
-        # a missing one must be found before the kernel is touched, not after.
+        # a missing one must be found before the kernel is touched, not after. (modprobe, where the
+        # kpatch core is to be loaded, was looked up for its dry run above.)
         for tool in ('insmod', 'rmmod'):
             host.command(tool)
     actions = {
+        'modprobe': host.load_kpatch_core,
         'insmod': lambda: host.insmod(source),
         'enable': host.enable,
         'disable': host.disable,
@@ -511,9 +610,19 @@ def main():
         for step in steps:
             actions[step]()
     except (PatchError, IOError, OSError) as error:
+        message = str(error)
+        if host.core_loaded_here:
+            result['kpatch_core'] = 'loaded_by_this_run'
+            if not host.status()['module_loaded']:
+                # Nothing uses the core this task loaded: the kernel goes back to how it was.
+                message += '; ' + host.undo_kpatch_core()
+                if not host.core_loaded_here:
+                    result['kpatch_core'] = 'unloaded_after_failure'
         result['patch'] = host.status()
         result['patches'] = read_hot_patches(root)
-        fail(str(error))
+        fail(message)
+    if host.core_loaded_here:
+        result['kpatch_core'] = 'loaded_by_this_run'
     result['patch'] = host.status()
     result['patches'] = read_hot_patches(root)
     module.exit_json(**result)

@@ -1,13 +1,15 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kernel hot patches (facts sheet section 4): modinfo, /proc/modules, the plan from a patch's status to
-a state, the boot unit, the tasks that block a transition, and the registered patches below
-/sys/kernel/livepatch and /sys/kernel/kpatch, on fixture trees."""
+"""Kernel hot patches (facts sheet sections 4 and 8): modinfo, a patch module's format, /proc/modules, the
+plan from a patch's status to a state, the boot unit and its script, the tasks that block a transition,
+and the registered patches below /sys/kernel/livepatch and /sys/kernel/kpatch, on fixture trees."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
+import subprocess
 
 import pytest
 
@@ -28,6 +30,19 @@ MODINFO = (
     'retpoline:      Y\n'
     'name:           livepatch_cve_2026_1234\n'
     'vermagic:       5.4.119-19-0009.1 SMP mod_unload modversions \n'
+)
+
+# `modinfo kpatch-cve-2026-1234.ko` of a kpatch-format patch module: no `livepatch` field, and `depends`
+# names the kpatch core, whose kpatch_register() the patch calls (dynup/kpatch kmod/patch/kpatch-patch-hook.c;
+# modpost writes the modules whose exports a module uses into `depends`).
+MODINFO_KPATCH = (
+    'filename:       /var/tmp/kpatch-cve-2026-1234.ko\n'
+    'license:        GPL\n'
+    'srcversion:     9C1D0E2F4A6B8C0D2E4F6A8\n'
+    'depends:        kpatch\n'
+    'retpoline:      Y\n'
+    'name:           kpatch_cve_2026_1234\n'
+    'vermagic:       4.14.105-19-0013 SMP mod_unload modversions \n'
 )
 
 # The tail of `modinfo` of a signed module with a parameter: a `parm:` value holds a colon, the signature
@@ -73,6 +88,36 @@ def test_modinfo_values_with_colons_and_signature_lines_do_not_change_name_or_ve
     assert fields['signature'].startswith('30:45:02:21:00:C4')
     assert (fields['name'], fields['vermagic']) == (NAME, '5.4.119-19-0009.1 SMP mod_unload modversions')
     assert fields['signer'] == 'TencentOS kernel signing key'
+
+
+def test_livepatch_format_is_read_from_the_livepatch_field():
+    assert livepatch.patch_format(livepatch.parse_modinfo(MODINFO)) == 'livepatch'
+
+
+def test_kpatch_format_is_read_from_a_dependency_on_the_kpatch_core():
+    assert livepatch.patch_format(livepatch.parse_modinfo(MODINFO_KPATCH)) == 'kpatch'
+
+
+@pytest.mark.parametrize('fields, patch_format', [
+    ({'depends': 'kpatch,xfs'}, 'kpatch'),
+    ({'depends': 'xfs,kpatch'}, 'kpatch'),
+    # A module that needs the kpatch core needs it first, whatever else it says.
+    ({'depends': 'kpatch', 'livepatch': 'Y'}, 'kpatch'),
+    ({'depends': 'kpatch_shadow'}, None),
+    ({'depends': 'xfs', 'livepatch': 'N'}, None),
+    ({'depends': ''}, None),
+    ({}, None),
+])
+def test_a_module_is_kpatch_format_only_when_it_depends_on_the_kpatch_core(fields, patch_format):
+    assert livepatch.patch_format(fields) == patch_format
+
+
+def test_the_kpatch_core_is_loaded_where_its_sysfs_directory_exists(tmpdir):
+    assert livepatch.kpatch_core_loaded(str(tmpdir)) is False
+    tmpdir.join('sys', 'kernel', 'livepatch').ensure(dir=True)
+    assert livepatch.kpatch_core_loaded(str(tmpdir)) is False
+    tmpdir.join('sys', 'kernel', 'kpatch').ensure(dir=True)
+    assert livepatch.kpatch_core_loaded(str(tmpdir)) is True
 
 
 def test_modinfo_repeated_field_keeps_its_first_value():
@@ -253,6 +298,22 @@ def test_plan_table_covers_every_state_and_starting_status():
                           for state in livepatch.STATES)
 
 
+@pytest.mark.parametrize('start, installed, state, steps', [
+    ('none', False, 'loaded', ['modprobe', 'insmod']),
+    ('none', False, 'installed', ['modprobe', 'insmod', 'copy', 'boot']),
+    ('leftover_module', False, 'loaded', ['rmmod', 'modprobe', 'insmod']),
+    # Nothing to load: no core either.
+    ('enabled', False, 'loaded', []),
+    ('kept_disabled', False, 'loaded', ['enable']),
+    ('enabled', True, 'disabled', ['disable', 'rmmod']),
+    ('none', True, 'absent', ['remove']),
+])
+def test_the_kpatch_core_is_loaded_right_before_the_patch_and_only_when_one_is_loaded(start, installed, state, steps):
+    registered, enabled, module_loaded = STATUSES[start]
+    start_status = status(registered, enabled, module_loaded, installed)
+    assert livepatch.plan(start_status, state, False, False, load_core=True) == steps
+
+
 def test_patch_is_persisted_only_after_it_is_active():
     steps = livepatch.plan(status(False, False, True, False), 'installed', False, False)
     assert steps.index('copy') > steps.index('insmod') and steps.index('boot') > steps.index('insmod')
@@ -320,6 +381,18 @@ def test_own_unit_without_the_kpatch_cli_even_where_its_unit_is_left(tmpdir):
 def test_own_unit_with_the_kpatch_cli_but_without_its_unit(tmpdir):
     assert livepatch.boot_unit(str(tmpdir), '/usr/sbin/kpatch') == (livepatch.OWN_UNIT, livepatch.OWN_UNIT_PATH,
                                                                     livepatch.OWN_UNIT_TEXT)
+
+
+def test_kpatch_format_patch_gets_the_own_unit_even_with_the_kpatch_cli_and_its_unit(tmpdir):
+    # dynup's `kpatch load` loads the core only on a kernel without the livepatch core (kpatch/kpatch).
+    write(tmpdir, '/usr/lib/systemd/system/kpatch.service', '[Unit]\n')
+    assert livepatch.boot_unit(str(tmpdir), '/usr/sbin/kpatch', 'kpatch') == (
+        livepatch.OWN_UNIT, livepatch.OWN_UNIT_PATH, livepatch.OWN_UNIT_TEXT)
+    assert livepatch.boot_unit(str(tmpdir), '/usr/sbin/kpatch', 'livepatch')[0] == 'kpatch.service'
+
+
+def test_own_unit_loads_before_kpatch_service():
+    assert 'Before=kpatch.service\n' in livepatch.OWN_UNIT_TEXT
 
 
 def test_own_unit_runs_the_own_script_at_boot():
@@ -519,3 +592,79 @@ def test_patch_directory_whose_attributes_are_gone_reads_disabled_not_in_transit
     tmpdir.join('sys', 'kernel', 'livepatch', 'livepatch_half', 'vmlinux').ensure(dir=True)
     assert tencentos.read_hot_patches(str(tmpdir)) == [
         {'name': 'livepatch_half', 'abi': 'livepatch', 'enabled': False, 'transition': False}]
+
+
+# ---------------------------------------------------------------------------
+# The boot script, run: kmod's commands as stand-ins below a fixture root
+# ---------------------------------------------------------------------------
+
+# Stand-ins for modinfo -F depends, modprobe kpatch and insmod, acting on the fixture root as a kernel
+# does: insmod of a kpatch-format patch (depends=kpatch) without /sys/kernel/kpatch is refused with
+# "Unknown symbol in module" (facts sheet section 8); each call is logged.
+FAKE_TOOL = r"""#!/bin/sh
+root=%(root)s
+echo "$(basename "$0") $*" >> "$root/calls"
+case $(basename "$0") in
+    modinfo) sed -n 's/^depends=//p' "$3" ;;
+    modprobe)
+        [ -e "$root/kpatch-core-module" ] || { echo "modprobe: FATAL: Module kpatch not found" >&2; exit 1; }
+        mkdir -p "$root/sys/kernel/kpatch" ;;
+    insmod)
+        name=$(sed -n 's/^name=//p' "$1")
+        if grep -qx 'depends=kpatch' "$1" && [ ! -d "$root/sys/kernel/kpatch" ]; then
+            echo "insmod: ERROR: could not insert module $1: Unknown symbol in module" >&2; exit 1
+        fi
+        mkdir -p "$root/sys/module/$name" && echo live > "$root/sys/module/$name/initstate" ;;
+esac
+"""
+
+
+def run_boot_script(tmpdir, patches, core_module=True):
+    """Run OWN_SCRIPT with its absolute paths moved below tmpdir; ``patches``: {file name: depends}."""
+    root = str(tmpdir)
+    write(tmpdir, '/proc/sys/kernel/osrelease', KERNEL + '\n')
+    for file_name, depends in patches.items():
+        write(tmpdir, '/var/lib/kpatch/%s/%s' % (KERNEL, file_name),
+              'name=%s\ndepends=%s\n' % (livepatch.module_name(file_name[:-3]), depends))
+    if core_module:
+        write(tmpdir, '/kpatch-core-module', '')
+    for tool in ('modinfo', 'modprobe', 'insmod'):
+        write(tmpdir, '/bin/' + tool, FAKE_TOOL % {'root': root})
+        tmpdir.join('bin', tool).chmod(0o755)
+    # Every absolute path of the script, not the /sys inside /proc/sys.
+    script = re.sub(r'(?<![\w/])/(proc|var/lib/kpatch|sys)/', root + r'/\1/', livepatch.OWN_SCRIPT)
+    process = subprocess.Popen(['/bin/sh', '-c', script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={'PATH': '%s/bin:/usr/bin:/bin' % root})
+    _out, err = process.communicate()
+    calls = tmpdir.join('calls').read().splitlines() if tmpdir.join('calls').check() else []
+    return process.returncode, err.decode('utf-8'), calls
+
+
+def test_boot_script_loads_the_kpatch_core_before_a_kpatch_format_patch(tmpdir):
+    code, err, calls = run_boot_script(tmpdir, {'kpatch_fix.ko': 'kpatch', 'livepatch_fix.ko': ''})
+    assert (code, err) == (0, '')
+    installed = '%s/var/lib/kpatch/%s/' % (tmpdir, KERNEL)
+    assert calls == ['modinfo -F depends %skpatch_fix.ko' % installed, 'modprobe kpatch',
+                     'insmod %skpatch_fix.ko' % installed,
+                     'modinfo -F depends %slivepatch_fix.ko' % installed, 'insmod %slivepatch_fix.ko' % installed]
+
+
+def test_boot_script_does_not_load_the_kpatch_core_for_livepatch_format_patches(tmpdir):
+    code, _err, calls = run_boot_script(tmpdir, {'livepatch_fix.ko': '', 'livepatch_other.ko': 'xfs'})
+    assert code == 0 and 'modprobe kpatch' not in calls
+
+
+def test_boot_script_does_not_load_the_kpatch_core_where_it_is_there(tmpdir):
+    tmpdir.join('sys', 'kernel', 'kpatch').ensure(dir=True)
+    code, _err, calls = run_boot_script(tmpdir, {'kpatch_fix.ko': 'kpatch'}, core_module=False)
+    assert code == 0 and 'modprobe kpatch' not in calls
+
+
+def test_boot_script_without_a_kpatch_core_skips_the_patch_says_why_and_loads_the_others(tmpdir):
+    code, err, calls = run_boot_script(tmpdir, {'kpatch_fix.ko': 'kpatch', 'livepatch_fix.ko': ''}, core_module=False)
+    assert code == 1
+    assert err == ('modprobe: FATAL: Module kpatch not found\n'
+                   '%s/var/lib/kpatch/%s/kpatch_fix.ko: not loaded: it is a kpatch-format patch and modprobe kpatch '
+                   'did not load the kpatch core module\n' % (tmpdir, KERNEL))
+    assert [call.split()[0] for call in calls] == ['modinfo', 'modprobe', 'modinfo', 'insmod']
+    assert calls[-1].endswith('livepatch_fix.ko')

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The livepatch module against a fake kernel: a host tree (/proc, /sys/kernel/livepatch or kpatch,
-/var/lib/kpatch, systemd's directories) on which modinfo, insmod and rmmod act as kmod and the kernel's
-live patch core do (facts sheet section 4, docs/hotpatch.md)."""
+/var/lib/kpatch, systemd's directories) on which modinfo, modprobe, insmod and rmmod act as kmod, the
+kernel's live patch core and the kpatch core module do (facts sheet sections 4 and 8, docs/hotpatch.md)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -43,12 +43,15 @@ OTHER_MODULES = ('xfs 1490944 2 - Live 0x0000000000000000\n'
 MODINFO_ORDER = ('livepatch', 'license', 'srcversion', 'depends', 'retpoline', 'name', 'vermagic')
 
 
-def patch_text(name, kernel, build=1, live=True):
+def patch_text(name, kernel, build=1, patch_format='livepatch'):
     """A stand-in for a patch module (.ko): the `key=value` fields of molecule/resources/scripts/make-patch.sh,
-    which the fake modinfo prints as kmod does. ``build`` stands for a rebuild (another srcversion)."""
+    which the fake modinfo prints as kmod does. ``build`` stands for a rebuild (another srcversion).
+    ``patch_format``: livepatch (livepatch=Y), kpatch (depends=kpatch: it calls the kpatch core's
+    kpatch_register) or None (a module that is neither)."""
     fields = [('name', name), ('vermagic', kernel + ' SMP mod_unload modversions '), ('license', 'GPL'),
-              ('srcversion', '%023X' % (0x2F4B8C0D6E1A3B5C7D9E0F0 + build)), ('depends', ''), ('retpoline', 'Y')]
-    if live:
+              ('srcversion', '%023X' % (0x2F4B8C0D6E1A3B5C7D9E0F0 + build)),
+              ('depends', 'kpatch' if patch_format == 'kpatch' else ''), ('retpoline', 'Y')]
+    if patch_format == 'livepatch':
         fields.append(('livepatch', 'Y'))
     return ''.join('%s=%s\n' % field for field in fields)
 
@@ -76,33 +79,45 @@ class SysfsWrite:
 class FakeKernel:
     """The host: a tree below tmpdir, kmod's commands and the kernel's live patch core acting on it.
 
+    - ``abi``: the hot patch cores in the kernel from boot: livepatch (/sys/kernel/livepatch), kpatch
+      (/sys/kernel/kpatch: the kpatch core built in), both, or None. ``kpatch_module``: the kpatch core
+      is a loadable module for this kernel (TK3, facts sheet section 8): `modprobe kpatch` loads it,
+      creating /sys/kernel/kpatch; without it `modprobe` answers as kmod does for a missing module.
     - modinfo prints a patch file's fields as kmod does; insmod checks the vermagic and the module name
-      as the kernel does, adds the /proc/modules line and registers the patch below /sys/kernel/livepatch
-      (enabled 1, transition 1, force 0) or, on a kpatch core kernel, /sys/kernel/kpatch (no transition);
-      rmmod refuses while the patch is enabled or in transition.
+      as the kernel does and resolves the patch's symbols: a livepatch-format module (livepatch=Y) needs
+      /sys/kernel/livepatch, a kpatch-format one (depends=kpatch) the kpatch core, else "Unknown symbol
+      in module". It adds the /proc/modules line and registers the patch below /sys/kernel/livepatch
+      (enabled 1, transition 1, force 0) or /sys/kernel/kpatch (no transition); rmmod refuses while the
+      patch is enabled or in transition, and the kpatch core while a loaded module depends on it.
     - A write to ``enabled`` starts a transition (or reverses the one in progress); every sleep of the
       module lets the kernel complete the transitions not told to stall (``stall``: patch, unpatch). A
       completed unpatching frees the patch's directory on 5.x, and keeps it with enabled 0 on 4.14.
     - ``commands`` records each command (tool name, host paths), ``writes`` each sysfs write.
     """
 
-    def __init__(self, tmpdir, monkeypatch, release=TK4, abi='livepatch'):
+    def __init__(self, tmpdir, monkeypatch, release=TK4, abi='livepatch', kpatch_module=False):
         self.tmpdir = tmpdir
         self.root = str(tmpdir)
         self.release = release
         self.abi = abi
+        self.kpatch_module = kpatch_module
         self.frees = tuple(int(part) for part in release.split('.')[:2]) >= (5, 1)
         self.commands = []
         self.writes = []
         self.stall = set()
         self.transitions = {}
         self.rmmod_in_use = 0
-        self.binaries = set(['modinfo', 'insmod', 'rmmod', 'systemctl'])
+        # What insmod answers for every module (a refusal the fake does not model otherwise), or None.
+        self.insmod_refusal = None
+        # The kpatch core's module loads but creates no /sys/kernel/kpatch (not the kpatch core).
+        self.core_without_sysfs = False
+        # The modules each loaded module depends on (its modinfo `depends`).
+        self.depends = {}
+        self.binaries = set(['modinfo', 'modprobe', 'insmod', 'rmmod', 'systemctl'])
         self.now = 1000.0
         self.file('/proc/sys/kernel/osrelease', release + '\n')
         self.file('/proc/modules', OTHER_MODULES)
-        if abi:
-            self.path('/sys/kernel/' + abi).ensure(dir=True)
+        self.present_abis()
         monkeypatch.setattr(livepatch_module, 'ROOT', self.root)
         monkeypatch.setattr(livepatch_module, 'sleep', self.sleep)
         monkeypatch.setattr(livepatch_module, 'clock', self.clock)
@@ -112,6 +127,12 @@ class FakeKernel:
                             lambda module, argv, **kwargs: self.run_command(argv))
         monkeypatch.setattr(livepatch_module.AnsibleModule, 'get_bin_path',
                             lambda module, name, required=False, opt_dirs=None: self.get_bin_path(name))
+
+    def present_abis(self):
+        """The hot patch directories the kernel has from boot."""
+        for name in ('livepatch', 'kpatch'):
+            if self.abi in (name, 'both'):
+                self.path('/sys/kernel/' + name).ensure(dir=True)
 
     # --- the tree ---------------------------------------------------------------------------------
 
@@ -131,8 +152,8 @@ class FakeKernel:
             return '/' + os.path.relpath(path, self.root)
         return path
 
-    def patch_file(self, path=SRC, name=NAME, kernel=None, build=1, live=True):
-        self.file(path, patch_text(name, kernel or self.release, build, live))
+    def patch_file(self, path=SRC, name=NAME, kernel=None, build=1, patch_format='livepatch'):
+        self.file(path, patch_text(name, kernel or self.release, build, patch_format))
         return path
 
     def patch_dir(self, name=NAME):
@@ -225,6 +246,8 @@ class FakeKernel:
         self.commands.append([tool] + [self.host(arg) for arg in argv[1:]])
         if tool == 'modinfo' and len(argv) == 2:
             return self.modinfo(argv[1])
+        if tool == 'modprobe' and argv[1:] in (['kpatch'], ['--dry-run', 'kpatch']):
+            return self.modprobe(dry_run=len(argv) == 3)
         if tool == 'insmod' and len(argv) == 2:
             return self.insmod(argv[1])
         if tool == 'rmmod' and len(argv) == 2:
@@ -247,27 +270,49 @@ class FakeKernel:
         out += ''.join('%-16s%s\n' % (key + ':', fields[key]) for key in MODINFO_ORDER if key in fields)
         return 0, out, ''
 
+    def modprobe(self, dry_run):
+        """kmod's modprobe of the kpatch core: nothing to do where it is there (loaded, or built in)."""
+        if self.path('/sys/kernel/kpatch').check(dir=True) or 'kpatch' in self.loaded():
+            return 0, '', ''
+        if not self.kpatch_module:
+            return 1, '', 'modprobe: FATAL: Module kpatch not found in directory /lib/modules/%s\n' % self.release
+        if dry_run:
+            return 0, '', ''
+        self.file('/proc/modules', 'kpatch 61440 0 - Live 0x0000000000000000\n' + self.read('/proc/modules'))
+        if not self.core_without_sysfs:
+            self.path('/sys/kernel/kpatch').ensure(dir=True)
+        return 0, '', ''
+
     def insmod(self, path):
         if not os.path.isfile(path):
             return 1, '', 'insmod: ERROR: could not load module %s: No such file or directory\n' % path
         fields = self.fields(path)
         refused = 'insmod: ERROR: could not insert module %s: %%s\n' % path
+        if self.insmod_refusal:
+            return 1, '', refused % self.insmod_refusal
         if (fields.get('vermagic') or ' ').split()[0] != self.release:
             return 1, '', refused % 'Invalid module format'
         name = livepatch.module_name(fields['name'])
         if name in self.loaded():
             return 1, '', refused % 'File exists'
-        if fields.get('livepatch') == 'Y':
-            if not self.abi:
-                return 1, '', refused % 'Unknown symbol in module'
-            if self.transitions:
-                return 1, '', refused % 'Device or resource busy'
+        live = fields.get('livepatch') == 'Y'
+        depends = [module for module in fields.get('depends', '').split(',') if module]
+        # The symbols a patch calls: klp_enable_patch() of the livepatch core, kpatch_register() of the
+        # kpatch core (built in, or its module loaded).
+        if live and not self.path('/sys/kernel/livepatch').check(dir=True):
+            return 1, '', refused % 'Unknown symbol in module'
+        if 'kpatch' in depends and not self.path('/sys/kernel/kpatch').check(dir=True):
+            return 1, '', refused % 'Unknown symbol in module'
+        if live and self.transitions:
+            return 1, '', refused % 'Device or resource busy'
         self.file('/proc/modules', '%s 16384 1 - Live 0x0000000000000000 (OEK)\n' % name
                   + self.read('/proc/modules'))
-        if fields.get('livepatch') != 'Y':
-            return 0, '', ''
-        if self.abi == 'kpatch':
+        self.depends[name] = depends
+        if 'kpatch' in depends:
+            # kpatch_register(): registered and enabled at once, under stop_machine.
             self.file('/sys/kernel/kpatch/%s/enabled' % name, '1\n')
+            return 0, '', ''
+        if not live:
             return 0, '', ''
         base = '/sys/kernel/livepatch/%s/' % name
         self.file(base + 'enabled', '1\n')
@@ -281,6 +326,9 @@ class FakeKernel:
         name = livepatch.module_name(os.path.basename(argument))
         if name not in self.loaded():
             return 1, '', 'rmmod: ERROR: Module %s is not currently loaded\n' % name
+        holders = sorted(module for module in self.loaded() if name in self.depends.get(module, []))
+        if holders:
+            return 1, '', 'rmmod: ERROR: Module %s is in use by: %s\n' % (name, ' '.join(holders))
         attributes = self.attributes(name)
         in_use = attributes.get('enabled') == '1' or attributes.get('transition') == '1'
         if not in_use and self.rmmod_in_use:
@@ -290,8 +338,11 @@ class FakeKernel:
             return 1, '', 'rmmod: ERROR: Module %s is in use\n' % name
         self.file('/proc/modules', ''.join(line + '\n' for line in self.read('/proc/modules').splitlines()
                                            if line.split()[0] != name))
+        self.depends.pop(name, None)
         if self.patch_dir(name) is not None:
             shutil.rmtree(str(self.patch_dir(name)))
+        if name == 'kpatch' and self.path('/sys/kernel/kpatch').check():
+            self.path('/sys/kernel/kpatch').remove()
         return 0, '', ''
 
     # --- states set up without the module -------------------------------------------------------------
@@ -307,19 +358,21 @@ class FakeKernel:
         self.tick()
 
     def reboot(self):
+        """The modules loaded before are gone, the kpatch core module too: the kernel has what it boots with."""
         self.file('/proc/modules', OTHER_MODULES)
         self.transitions = {}
+        self.depends = {}
         for base in ('/sys/kernel/livepatch', '/sys/kernel/kpatch'):
             if self.path(base).check():
                 self.path(base).remove()
-                self.path(base).ensure(dir=True)
+        self.present_abis()
 
 
 @pytest.fixture
 def kernel(tmpdir, monkeypatch, request):
-    """A TK4 host with the livepatch ABI, or the (release, abi) of an indirect parameter."""
-    release, abi = getattr(request, 'param', (TK4, 'livepatch'))
-    made = FakeKernel(tmpdir, monkeypatch, release, abi)
+    """A TK4 host with the livepatch ABI, or the (release, abi[, kpatch_module]) of an indirect parameter."""
+    param = getattr(request, 'param', (TK4, 'livepatch'))
+    made = FakeKernel(tmpdir, monkeypatch, *param)
     yield made
     # Whatever happened, force was never written (facts sheet section 4).
     assert [path for path, _value in made.writes if path.endswith('/force')] == []
@@ -372,6 +425,7 @@ def test_load_inserts_the_patch_and_returns_once_its_transition_completed(kernel
     assert result['patch'] == patch_view()
     assert result['patches'] == [{'name': NAME, 'abi': 'livepatch', 'enabled': True, 'transition': False}]
     assert (result['name'], result['kernel'], result['boot_unit']) == (NAME, kernel.release, None)
+    assert (result['patch_format'], result['kpatch_core']) == ('livepatch', 'not_needed')
     # state=loaded leaves the next boots alone.
     assert not kernel.path('/var/lib/kpatch').check()
     assert not kernel.path(WANTS).check()
@@ -428,7 +482,7 @@ def test_file_modinfo_cannot_read_fails_before_any_change(kernel, run_module, sn
 
 
 def test_module_that_registers_no_patch_is_unloaded_and_fails(kernel, run_module):
-    kernel.patch_file(live=False)
+    kernel.patch_file(patch_format=None)
     failed, result = run(run_module, src=SRC, timeout=2)
     assert failed
     assert result['msg'] == ('%s loaded but registered no patch below /sys/kernel/livepatch or /sys/kernel/kpatch '
@@ -465,17 +519,191 @@ def test_module_left_loaded_by_a_5_x_kernel_is_removed_before_insmod(kernel, run
     assert kernel.attributes()['enabled'] == '1' and result['patch'] == patch_view()
 
 
-@pytest.mark.parametrize('kernel', [(TK3, 'kpatch')], indirect=True)
-def test_kpatch_core_patch_is_loaded_and_disabled_without_transitions(kernel, run_module):
-    kernel.patch_file()
+@pytest.mark.parametrize('kernel', [(TK3, 'kpatch'), (TK3, 'both')], indirect=True, ids=['kpatch', 'both'])
+def test_kpatch_format_patch_with_the_core_built_in_is_loaded_and_disabled_without_transitions(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
     failed, result = run(run_module, src=SRC)
     assert not failed and result['steps'] == ['insmod']
+    assert (result['patch_format'], result['kpatch_core']) == ('kpatch', 'already_loaded')
+    assert kernel.commands == [['modinfo', SRC], ['insmod', SRC]]
     assert result['patches'] == [{'name': NAME, 'abi': 'kpatch', 'enabled': True, 'transition': False}]
     assert kernel.read('/sys/kernel/kpatch/%s/enabled' % NAME) == '1\n'
     failed, result = run(run_module, state='disabled')
     assert not failed and result['steps'] == ['disable', 'rmmod']
+    assert (result['patch_format'], result['kpatch_core']) == (None, 'not_needed')
     assert kernel.patch_dir() is None and NAME not in kernel.loaded()
     assert kernel.writes == [('/sys/kernel/kpatch/%s/enabled' % NAME, '0')]
+
+
+# ---------------------------------------------------------------------------
+# kpatch-format patches: the kpatch core module first (facts sheet section 8)
+# ---------------------------------------------------------------------------
+
+# TK3 as section 8 has it: the livepatch core from boot, the kpatch core a module not loaded yet.
+TK3_CORE_MODULE = pytest.mark.parametrize('kernel', [(TK3, 'livepatch', True)], indirect=True)
+
+
+@TK3_CORE_MODULE
+def test_kpatch_format_patch_gets_the_kpatch_core_module_loaded_first(kernel, run_module, snapshot):
+    kernel.patch_file(patch_format='kpatch')
+    failed, result = run(run_module, src=SRC)
+    assert not failed and result['changed'] is True
+    assert result['steps'] == ['modprobe', 'insmod']
+    assert (result['patch_format'], result['kpatch_core']) == ('kpatch', 'loaded_by_this_run')
+    assert kernel.commands == [['modinfo', SRC], ['modprobe', '--dry-run', 'kpatch'], ['modprobe', 'kpatch'],
+                               ['insmod', SRC]]
+    assert 'kpatch' in kernel.loaded() and NAME in kernel.loaded()
+    assert result['patch'] == patch_view(abi='kpatch')
+    assert result['patches'] == [{'name': NAME, 'abi': 'kpatch', 'enabled': True, 'transition': False}]
+    kernel.commands = []
+    before = snapshot(kernel.root)
+    failed, result = run(run_module, src=SRC)
+    assert not failed and result['changed'] is False and result['steps'] == []
+    assert result['kpatch_core'] == 'already_loaded' and kernel.commands == [['modinfo', SRC]]
+    assert snapshot(kernel.root) == before
+
+
+@TK3_CORE_MODULE
+def test_without_its_core_a_kpatch_format_patch_does_not_load(kernel):
+    # What the module guards against: the fake kernel refuses as a real one does (section 8).
+    kernel.patch_file(patch_format='kpatch')
+    assert kernel.insmod(str(kernel.path(SRC))) == (
+        1, '', 'insmod: ERROR: could not insert module %s: Unknown symbol in module\n' % kernel.path(SRC))
+
+
+@TK3_CORE_MODULE
+def test_livepatch_format_patch_does_not_load_the_kpatch_core(kernel, run_module):
+    kernel.patch_file()
+    failed, result = run(run_module, src=SRC)
+    assert not failed and result['steps'] == ['insmod']
+    assert (result['patch_format'], result['kpatch_core']) == ('livepatch', 'not_needed')
+    assert 'kpatch' not in kernel.loaded() and not kernel.path('/sys/kernel/kpatch').check()
+
+
+@pytest.mark.parametrize('check_mode', [False, True], ids=['run', 'check'])
+def test_kpatch_format_patch_on_a_kernel_without_a_kpatch_core_module_is_refused_before_any_change(
+        kernel, run_module, snapshot, check_mode):
+    kernel.patch_file(patch_format='kpatch')
+    before = snapshot(kernel.root)
+    failed, result = run(run_module, src=SRC, state='installed', _ansible_check_mode=check_mode)
+    assert failed and result['changed'] is False
+    assert result['msg'] == (
+        'src: %s is a kpatch-format patch (it depends on the kpatch core module kpatch), and kernel %s has no '
+        'kpatch core module to load (modprobe --dry-run kpatch: modprobe: FATAL: Module kpatch not found in '
+        'directory /lib/modules/%s); nothing was changed' % (SRC, TK4, TK4))
+    assert (result['patch_format'], result['kpatch_core']) == ('kpatch', 'would_be_loaded')
+    assert kernel.commands == [['modinfo', SRC], ['modprobe', '--dry-run', 'kpatch']]
+    assert snapshot(kernel.root) == before
+
+
+@pytest.mark.parametrize('kernel', [(TK3, 'kpatch')], indirect=True)
+def test_livepatch_format_patch_on_a_kernel_without_the_livepatch_core_is_refused_before_any_change(
+        kernel, run_module, snapshot):
+    kernel.patch_file()
+    before = snapshot(kernel.root)
+    failed, result = run(run_module, src=SRC)
+    assert failed and result['msg'] == (
+        'src: %s is a livepatch-format patch (modinfo livepatch: Y), and kernel %s has no /sys/kernel/livepatch '
+        '(no livepatch core): it cannot be loaded; nothing was changed' % (SRC, TK3))
+    assert kernel.commands == [['modinfo', SRC]]
+    assert snapshot(kernel.root) == before
+
+
+@TK3_CORE_MODULE
+def test_check_mode_predicts_the_kpatch_core_load_and_changes_nothing(kernel, run_module, snapshot):
+    kernel.patch_file(patch_format='kpatch')
+    before = snapshot(kernel.root)
+    failed, result = run(run_module, src=SRC, state='installed', _ansible_check_mode=True)
+    assert not failed and result['steps'] == ['modprobe', 'insmod', 'copy', 'boot']
+    assert (result['patch_format'], result['kpatch_core']) == ('kpatch', 'would_be_loaded')
+    assert kernel.commands == [['modinfo', SRC], ['modprobe', '--dry-run', 'kpatch']]
+    assert snapshot(kernel.root) == before
+
+
+@TK3_CORE_MODULE
+def test_modprobe_missing_is_found_before_the_kernel_is_touched(kernel, run_module, snapshot):
+    kernel.patch_file(patch_format='kpatch')
+    kernel.binaries.discard('modprobe')
+    before = snapshot(kernel.root)
+    failed, result = run(run_module, src=SRC)
+    assert failed and result['msg'] == 'modprobe not found: install the kmod package; nothing was changed'
+    assert kernel.commands == [['modinfo', SRC]]
+    assert snapshot(kernel.root) == before
+
+
+@TK3_CORE_MODULE
+def test_a_patch_that_fails_after_the_core_was_loaded_takes_the_core_out_again(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
+    kernel.insmod_refusal = 'Required key not available'
+    failed, result = run(run_module, src=SRC)
+    assert failed and result['msg'] == (
+        'insmod %s failed: insmod: ERROR: could not insert module %s: Required key not available; nothing was '
+        'loaded; the kpatch core module this task loaded was unloaded again' % (SRC, kernel.path(SRC)))
+    assert kernel.commands[-3:] == [['modprobe', 'kpatch'], ['insmod', SRC], ['rmmod', 'kpatch']]
+    assert result['kpatch_core'] == 'unloaded_after_failure'
+    assert 'kpatch' not in kernel.loaded() and not kernel.path('/sys/kernel/kpatch').check()
+
+
+@TK3_CORE_MODULE
+def test_a_core_module_that_cannot_be_taken_out_again_is_reported_loaded(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
+    kernel.insmod_refusal = 'Required key not available'
+    kernel.rmmod_in_use = 100
+    failed, result = run(run_module, src=SRC)
+    assert failed and result['msg'].endswith('; nothing was loaded; the kpatch core module this task loaded stays '
+                                             'loaded (rmmod kpatch failed: rmmod: ERROR: Module kpatch is in use)')
+    assert result['kpatch_core'] == 'loaded_by_this_run' and 'kpatch' in kernel.loaded()
+
+
+@TK3_CORE_MODULE
+def test_a_core_module_that_shows_no_sysfs_is_taken_out_again(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
+    kernel.core_without_sysfs = True
+    failed, result = run(run_module, src=SRC)
+    assert failed and result['msg'] == ('modprobe kpatch succeeded but /sys/kernel/kpatch did not appear: not the '
+                                        'kpatch core module?; the kpatch core module this task loaded was unloaded '
+                                        'again')
+    assert 'insmod' not in [command[0] for command in kernel.commands]
+    assert 'kpatch' not in kernel.loaded() and result['kpatch_core'] == 'unloaded_after_failure'
+
+
+@TK3_CORE_MODULE
+def test_installed_kpatch_format_patch_loads_with_its_core_after_a_reboot(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
+    failed, result = run(run_module, src=SRC, state='installed')
+    assert not failed and result['steps'] == ['modprobe', 'insmod', 'copy', 'boot']
+    installed = '/var/lib/kpatch/%s/%s.ko' % (TK3, NAME)
+    kernel.reboot()
+    assert 'kpatch' not in kernel.loaded()
+    kernel.commands = []
+    failed, result = run(run_module, state='installed')
+    assert not failed and result['steps'] == ['modprobe', 'insmod']
+    assert kernel.commands == [['modinfo', installed], ['modprobe', '--dry-run', 'kpatch'], ['modprobe', 'kpatch'],
+                               ['insmod', installed]]
+    assert result['kpatch_core'] == 'loaded_by_this_run'
+
+
+@TK3_CORE_MODULE
+def test_kpatch_format_patch_gets_the_own_boot_unit_even_where_kpatch_service_is_installed(kernel, run_module):
+    # dynup's `kpatch load` would not load the core on a kernel with /sys/kernel/livepatch.
+    kernel.binaries.add('kpatch')
+    kernel.file('/usr/lib/systemd/system/kpatch.service', '[Service]\nExecStart=/usr/sbin/kpatch load --all\n')
+    kernel.patch_file(patch_format='kpatch')
+    failed, result = run(run_module, src=SRC, state='installed')
+    assert not failed and result['boot_unit'] == livepatch.OWN_UNIT
+    assert os.readlink(str(kernel.path(WANTS + livepatch.OWN_UNIT))) == livepatch.OWN_UNIT_PATH
+    assert kernel.read(livepatch.OWN_SCRIPT_PATH) == livepatch.OWN_SCRIPT
+
+
+@TK3_CORE_MODULE
+def test_unloading_a_kpatch_format_patch_leaves_the_core_loaded(kernel, run_module):
+    kernel.patch_file(patch_format='kpatch')
+    assert run(run_module, src=SRC)[0] is False
+    kernel.commands = []
+    failed, result = run(run_module, state='absent')
+    assert not failed and result['steps'] == ['disable', 'rmmod']
+    assert kernel.commands == [['rmmod', NAME]] and result['kpatch_core'] == 'not_needed'
+    assert NAME not in kernel.loaded() and 'kpatch' in kernel.loaded()
 
 
 # ---------------------------------------------------------------------------
@@ -822,15 +1050,29 @@ def test_diff_shows_whether_the_patch_is_active_and_where_it_is_installed(kernel
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize('kernel', [(TK4, None)], indirect=True)
-def test_kernel_without_a_hot_patch_interface_fails_before_anything(kernel, run_module, snapshot):
-    kernel.patch_file()
+@pytest.mark.parametrize('patch_format, message', [
+    ('livepatch', 'src: %s is a livepatch-format patch (modinfo livepatch: Y), and kernel %s has no '
+                  '/sys/kernel/livepatch (no livepatch core): it cannot be loaded; nothing was changed' % (SRC, TK4)),
+    (None, 'kernel %s has neither /sys/kernel/livepatch nor /sys/kernel/kpatch: it cannot be hot patched; '
+           'nothing was changed' % TK4),
+])
+def test_kernel_without_a_hot_patch_interface_fails_before_anything(kernel, run_module, snapshot, patch_format,
+                                                                    message):
+    kernel.patch_file(patch_format=patch_format)
     before = snapshot(kernel.root)
     failed, result = run(run_module, src=SRC)
     assert failed and result['changed'] is False
-    assert result['msg'] == ('kernel %s has neither /sys/kernel/livepatch nor /sys/kernel/kpatch: it cannot be hot '
-                             'patched; nothing was changed' % TK4)
-    assert kernel.commands == []
+    assert result['msg'] == message
+    assert kernel.commands == [['modinfo', SRC]]
     assert snapshot(kernel.root) == before
+
+
+@pytest.mark.parametrize('kernel', [(TK4, None)], indirect=True)
+def test_kernel_without_a_hot_patch_interface_fails_in_check_mode_for_a_src_not_there_yet(kernel, run_module):
+    failed, result = run(run_module, src=SRC, _ansible_check_mode=True)
+    assert failed and result['msg'] == ('kernel %s has neither /sys/kernel/livepatch nor /sys/kernel/kpatch: it '
+                                        'cannot be hot patched; nothing was changed' % TK4)
+    assert kernel.commands == [] and result['patch_format'] is None
 
 
 @pytest.mark.parametrize('args, message', [
