@@ -49,7 +49,7 @@ options:
     description:
       - The kernel line to move the host to with C(latest), one of O(lines). Empty means the line the host runs.
     type: str
-    default: 
+    default: ''
   extras:
     description: Companion packages of the same build to install too.
     type: list

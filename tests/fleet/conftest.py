@@ -1,27 +1,75 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The running simulated fleet, for the playbook tests of this folder."""
+"""The running simulated fleet and the two controllers, for the playbook tests of this folder.
+
+tools/test.sh names the fleet's inventory (TENCENTOS_FLEET_INVENTORY) and the ansible-playbook of the
+oldest and the newest controller (TENCENTOS_FLEET_PLAYBOOK_CONTROLLERS="oldest=PATH newest=PATH"):
+TencentOS 2.x and 3.x fleets need ansible-core 2.16 (facts sheet section 1), so every playbook runs on
+both ends.
+"""
 
 import os
+import re
 import subprocess
-import sys
 
 import pytest
 
 PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-BIN = os.path.dirname(sys.executable)
+CONTROLLER_NAMES = ('oldest', 'newest')
+
+# Warnings that are not the collection's: containers.podman's connection plugin, the simulated fleet's
+# transport, imports helpers that the newest ansible-core deprecates; and the hint that follows them.
+FOREIGN_WARNINGS = (
+    re.compile(r"Importing '\w+' from 'ansible\.module_utils\._text' is deprecated"),
+    re.compile(r'Deprecation warnings can be disabled by setting'),
+)
+
+
+def controllers():
+    """{'oldest': path, 'newest': path} of the ansible-playbook of each controller."""
+    pairs = dict(item.split('=', 1) for item in os.environ.get('TENCENTOS_FLEET_PLAYBOOK_CONTROLLERS', '').split()
+                 if '=' in item)
+    missing = [name for name in CONTROLLER_NAMES if not os.path.isfile(pairs.get(name, ''))]
+    if missing:
+        pytest.fail('TENCENTOS_FLEET_PLAYBOOK_CONTROLLERS must name the ansible-playbook of the oldest and the newest '
+                    'controller ("oldest=PATH newest=PATH"); missing or not a file: %s' % ', '.join(missing))
+    return pairs
+
+
+def warnings_in(output):
+    """The warning and deprecation lines of an Ansible run, but FOREIGN_WARNINGS."""
+    lines = [line for line in output.splitlines() if re.match(r'\s*\[(WARNING|DEPRECATION WARNING)\]', line)]
+    return [line for line in lines if not any(pattern.search(line) for pattern in FOREIGN_WARNINGS)]
 
 
 @pytest.fixture(scope='session')
-def ansible():
-    """Run an Ansible command (ansible, ansible-playbook) of this virtualenv against the fleet's inventory."""
+def warnings_of():
+    """warnings_of(output) -> the warning and deprecation lines of an Ansible run, but FOREIGN_WARNINGS."""
+    return warnings_in
+
+
+@pytest.fixture(scope='session')
+def fleet_inventory():
     path = os.environ.get('TENCENTOS_FLEET_INVENTORY')
     if not path or not os.path.exists(path):
         pytest.fail('TENCENTOS_FLEET_INVENTORY must name the inventory of a running simulated fleet '
                     '(molecule/resources/scripts/fleet.sh up writes it)')
+    return path
 
-    def run(tool, *args):
-        command = [os.path.join(BIN, tool), '-i', path] + list(args)
-        return subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, check=False)
-    return run
+
+@pytest.fixture(scope='session')
+def ansible_on(fleet_inventory):
+    """ansible_on(controller) -> run(tool, *args): an Ansible command (ansible, ansible-playbook) of that controller
+    against the fleet's inventory, returning the finished process with stdout and stderr together."""
+    paths = controllers()
+
+    def on(controller):
+        bin_dir = os.path.dirname(paths[controller])
+
+        def run(tool, *args):
+            command = [os.path.join(bin_dir, tool), '-i', fleet_inventory] + list(args)
+            env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+            return subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  universal_newlines=True, check=False, env=env)
+        return run
+    return on

@@ -1,17 +1,23 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/hotpatch.yml on the five-host simulated fleet, one of whose patches stalls.
+"""playbooks/hotpatch.yml on the simulated fleet, one of whose patches stalls, from both controllers.
 
 Run by tools/test.sh after `molecule/resources/scripts/fleet.sh up`, before test_kernel_upgrade.py
 reboots the hosts into other kernels. Every host is given the mirror's URL test patch of the TK3
 and of the TK4 kernel (molecule/resources/README.md, "Livepatch simulation"): each TencentOS host
 takes the one of its kernel and skips the other. The waves are [1, 2, 2] in inventory order
-(tos24 | tos31 tos4 | oc9 centos7) and max_fail_percentage 0: tos31's patch transition is made to
-stall, so tos31 is rolled back, the second wave fails and the third never starts.
+(tos24 | tos31 tos4 | oc9 centos7 | ...) and max_fail_percentage 0: tos31's patch transition is made
+to stall, so tos31 is rolled back, the second wave fails and the third never starts.
+
+The roll-out runs once from each controller (ansible-core 2.16 and the newest): a patch takes
+seconds, so the whole scenario is cheap, and on 2.16 it shows the waves after the first running and
+the stop where a host failed. Between the two, tos24's patch is removed again, so that both start
+from the same fleet.
 """
 
 import json
 import os
+import re
 from urllib.request import urlopen
 
 import pytest
@@ -35,10 +41,11 @@ def mirror_patches():
     return patches
 
 
-@pytest.fixture(scope='module')
-def rollout(tmp_path_factory, ansible):
-    """Make tos31's patch stall, roll the patches out, then report the fleet; undo the stall after."""
-    work = str(tmp_path_factory.mktemp('hotpatch'))
+@pytest.fixture(scope='module', params=['newest', 'oldest'])
+def rollout(request, tmp_path_factory, ansible_on):
+    """Make tos31's patch stall, roll the patches out, then report the fleet; undo the stall, and the patch after."""
+    ansible = ansible_on(request.param)
+    work = str(tmp_path_factory.mktemp('hotpatch-' + request.param))
     stall = ansible('ansible', STALLING_HOST, '-m', 'ansible.builtin.copy',
                     '-a', 'dest=/etc/tencentos-sim/livepatch-stall content=%s\n mode=0644' % PATCH)
     assert stall.returncode == 0, stall.stdout
@@ -54,21 +61,37 @@ def rollout(tmp_path_factory, ansible):
         unstall = ansible('ansible', STALLING_HOST, '-m', 'ansible.builtin.file',
                           '-a', 'path=/etc/tencentos-sim/livepatch-stall state=absent')
         assert unstall.returncode == 0, unstall.stdout
-    report = ansible('ansible-playbook', 'playbooks/site.yml', '-e', 'tencentos_fleet_report_dir=%s/site' % work)
+    report = ansible('ansible-playbook', 'playbooks/site.yml', '-e', 'tencentos_fleet_hosts=tos24:%s:centos7' % STALLING_HOST,
+                     '-e', 'tencentos_fleet_report_dir=%s/site' % work)
     assert report.returncode == 0, report.stdout
     with open(os.path.join(work, 'hotpatch.json')) as handle:
         summary = json.load(handle)
     with open(os.path.join(work, 'site', 'fleet-report.json')) as handle:
         fleet = dict((row['host'], row) for row in json.load(handle))
-    return {'run': run, 'summary': summary, 'rows': dict((row['host'], row) for row in summary['rows']),
-            'fleet': fleet, 'report': report.stdout}
+    yield {'run': run, 'summary': summary, 'rows': dict((row['host'], row) for row in summary['rows']),
+           'fleet': fleet, 'report': report.stdout}
+    removed = ansible('ansible', 'tos24', '-m', 'tencentos.fleet.livepatch', '-a', 'name=%s state=absent' % PATCH)
+    assert removed.returncode == 0, removed.stdout
 
 
 def test_the_rollout_stops_after_the_wave_with_the_stalled_patch(rollout):
     assert rollout['run'].returncode != 0, rollout['run'].stdout
     assert rollout['summary']['stopped'] is True
     assert rollout['summary']['last_wave'] == ['tos31', 'tos4']
+    assert rollout['summary']['wave_failed'] == [STALLING_HOST]
     assert 'STOPPED, later waves will not start' in rollout['run'].stdout
+
+
+def test_only_the_rolled_back_host_counts_as_failed(rollout):
+    """The summary runs once per wave on the wave's first host (tos24, then tos31): it fails none of them."""
+    recap = dict(re.findall(r'^(\w+)\s+: ok=\d+\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)',
+                            rollout['run'].stdout, re.MULTILINE))
+    assert recap['tos24'] == '0' and recap['tos4'] == '0' and recap[STALLING_HOST] == '1', rollout['run'].stdout
+    assert 'ignoring' not in rollout['run'].stdout
+
+
+def test_the_rollout_gives_no_warning(rollout, warnings_of):
+    assert warnings_of(rollout['run'].stdout) == []
 
 
 def test_the_first_wave_patched_its_kernel_and_skipped_the_other(rollout):
@@ -102,3 +125,17 @@ def test_the_fleet_report_shows_the_hot_patches(rollout):
     assert fleet[STALLING_HOST]['hot_patches'] == 'none'
     assert fleet['centos7']['hot_patches'] == 'none'
     assert 'HOT PATCHES' in rollout['report']
+
+
+@pytest.mark.parametrize('controller', ['oldest', 'newest'])
+def test_waves_ansible_would_misread_are_refused_before_any_host_changes(ansible_on, controller):
+    """Ansible itself takes a wave of 0 (all hosts at once) and a negative percentage without a word."""
+    run = ansible_on(controller)('ansible-playbook', 'playbooks/hotpatch.yml', '-e', json.dumps({
+        'tencentos_hotpatch_patches': [],
+        'tencentos_hotpatch_waves': [0],
+        'tencentos_hotpatch_max_fail_percentage': -5,
+    }))
+    assert run.returncode != 0, run.stdout
+    assert 'tencentos_hotpatch_waves must be a list of numbers of hosts (1, 2, ...)' in run.stdout
+    assert '(got [0]); tencentos_hotpatch_max_fail_percentage must be a number from 0 to 100 (got -5)' in run.stdout
+    assert 'TASK [Apply the hotpatch role]' not in run.stdout

@@ -69,9 +69,10 @@ def test_report_names_the_release(row, expected):
     assert row['version'] == expected['version']
 
 
-def test_report_names_the_running_kernel_and_its_flavour(host, row, expected):
+def test_report_names_the_running_kernel_its_flavour_and_its_line(host, row, expected):
     assert row['kernel'] == host.file('/proc/sys/kernel/osrelease').content_string.strip()
     assert row['flavour'] == expected['kernel_flavour']
+    assert row['line'] == expected['kernel_line']
 
 
 def test_report_tells_stats_isolation_as_the_kernel_shows_it(host, row):

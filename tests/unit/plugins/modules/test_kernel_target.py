@@ -25,6 +25,7 @@ kernel-headers.x86_64              5.4.119-19.0010.1.tl3                  tencen
 kernel-tlinux4.x86_64              5.4.241-1.0017.tl3                     tencentos-updates
 kernel-tlinux4-devel.x86_64        5.4.241-1.0017.tl3                     tencentos-updates
 '''
+
 TLINUX4 = '5.4.241-1-tlinux4-0017'
 
 
