@@ -39,7 +39,9 @@ def as_repoquery(listing):
             build['name'], build['version'], build['release']))
     return ''.join(blocks)
 
-# `rpm -qa --qf '%{NAME}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\n' kernel kernel-core ...` on the same host.
+
+# `rpm -qa --qf RPM_QUERY_FORMAT kernel kernel-core ...` on the same host, Provides left out: TK4 tag builds
+# declare no kernel-uname-r, and no /lib/modules directory is in the tree, so the name rule gives uname -r.
 RPM_QA = ('kernel\t5.4.119\t19.0007.tl3\tx86_64\n'
           'kernel\t5.4.119\t19.0008.tl3\tx86_64\n'
           'kernel\t5.4.119\t19.0009.1.tl3\tx86_64\n')
