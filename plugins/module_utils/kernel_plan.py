@@ -18,6 +18,7 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release imp
     LINE_IDS,
     kernel_line,
     line_info,
+    nvra,
     package_uname,
     parse_kernel_release,
     series_of,
@@ -115,10 +116,6 @@ def parse_package_list(text):
         version, _sep, release = version_release.rpartition('-')
         builds.append(_build(name, epoch, version, release, arch, repo))
     return builds
-
-
-def nvra(build):
-    return '%s-%s-%s.%s' % (build['name'], build['version'], build['release'], build['arch'])
 
 
 def line_packages(lines):

@@ -225,6 +225,11 @@ def split_nvra(nvra):
     return name, version, release, arch
 
 
+def nvra(package):
+    """"name-version-release.arch" of a package given as a dict with those four keys."""
+    return '%s-%s-%s.%s' % (package['name'], package['version'], package['release'], package['arch'])
+
+
 def uname_by_name_rule(name, version, release, arch=None):
     """The ``uname -r`` a kernel package builds, computed from its name-version-release alone.
 

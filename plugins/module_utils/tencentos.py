@@ -26,6 +26,7 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release imp
     UNAME_PROVIDE,
     boot_files,
     kernel_line,
+    nvra,
     package_uname,
     parse_kernel_release,
 )
@@ -334,10 +335,6 @@ def parse_rpm_packages(text):
     return packages
 
 
-def package_nvra(package):
-    return '%s-%s-%s.%s' % (package['name'], package['version'], package['release'], package['arch'])
-
-
 def installed_kernels(packages, owned, running_release, root='/'):
     """One entry per installed kernel (``uname -r``), oldest first.
 
@@ -350,9 +347,9 @@ def installed_kernels(packages, owned, running_release, root='/'):
     for package in packages:
         if package['name'] not in KERNEL_PACKAGES:
             continue
-        nvra = package_nvra(package)
+        package_id = nvra(package)
         uname, source = package_uname(package['name'], package['version'], package['release'], package['arch'],
-                                      package['provides'], owned.get(nvra, ()))
+                                      package['provides'], owned.get(package_id, ()))
         entry = by_uname.setdefault(uname, {
             'uname_r': uname,
             'uname_source': source,
@@ -366,7 +363,7 @@ def installed_kernels(packages, owned, running_release, root='/'):
         })
         if source == 'provides' or entry['uname_source'] == 'name_rule':
             entry['uname_source'] = source
-        entry['packages'].append(nvra)
+        entry['packages'].append(package_id)
     for entry in by_uname.values():
         entry['packages'].sort()
     return sorted(by_uname.values(), key=lambda item: parse_kernel_release(item['uname_r'])['version_key'])
@@ -385,7 +382,7 @@ def owned_module_dirs(root, run, packages):
         path = MODULES_DIR + '/' + name
         rc, out, _err = run(['rpm', '-qf', '--qf', OWNER_QUERY_FORMAT, path])
         for owner in parse_rpm_packages(out if rc in (0, 1) else ''):
-            owned.setdefault(package_nvra(owner), []).append(path)
+            owned.setdefault(nvra(owner), []).append(path)
     return owned
 
 
