@@ -38,7 +38,6 @@ link_this_collection() {
         ln -s "$PROJECT_DIR" "$link"
     fi
 }
-export ANSIBLE_HOST_KEY_CHECKING=false
 if [ -n "${CI:-}" ]; then
     # CI logs are plain text: no colour codes from ansible, molecule or pytest.
     export ANSIBLE_NOCOLOR=1 NO_COLOR=1 PY_COLORS=0

@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
-# The demo fleet: one container per host of fleet.yml, each "booted" into its simulated kernel.
+# The podman fleet: one container per host of fleet.yml, each "booted" into its simulated kernel, reached
+# with the podman connection (the SSH fleet of the demo, tests and benchmarks is ssh-fleet.sh).
 #   fleet.sh up [NAME...]      start (or keep) the hosts, wait for their simulated boot, write the inventory
 #   fleet.sh down [NAME...]    remove the hosts
 #   fleet.sh status            state, boot and simulated kernel of every host
 #   fleet.sh inventory         write $WORKDIR/inventory.yml and print its path
 # Ansible reaches the hosts with containers.podman.podman: export CONTAINERS_CONF first
 # (`. molecule/resources/scripts/env.sh`), the connection plugin runs podman with our environment.
-#
-# Another fleet from the same images (tools/bench.sh's) is described by three variables, so that it is
-# started, checked and removed by this same code and never touches the demo's containers:
-#   FLEET_FILE              its hosts, a list shaped like fleet.yml (name, image, kernel_release are read)
-#   FLEET_CONTAINER_PREFIX  prepended to each host name to name its container (default tencentos-fleet-)
-#   FLEET_INVENTORY         the inventory it writes (default $WORKDIR/inventory.yml)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-FLEET=${FLEET_FILE:-$RESOURCES/fleet.yml}
-CONTAINER_PREFIX=${FLEET_CONTAINER_PREFIX:-tencentos-fleet-}
-INVENTORY=${FLEET_INVENTORY:-$WORKDIR/inventory.yml}
+FLEET=$RESOURCES/fleet.yml
+CONTAINER_PREFIX=tencentos-fleet-
+INVENTORY=$WORKDIR/inventory.yml
 BOOTED=/run/tencentos-sim/booted
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 

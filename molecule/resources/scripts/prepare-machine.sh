@@ -11,7 +11,10 @@ changes=()
 # debootstrap builds the base image without a registry, rpm (rpmbuild) + createrepo-c + gnupg build
 # the signed mirror, curl checks it.
 # ansible-test sanity lints the shell scripts with shellcheck.
-PACKAGES=(podman runc catatonit fuse-overlayfs slirp4netns debootstrap rpm createrepo-c gnupg curl shellcheck)
+# The SSH fleet (ssh-fleet.sh): openssh-client is Ansible's ssh connection and makes the keys, iproute2 the
+# bridge and veth pairs, util-linux's nsenter the hosts' addresses, procps pgrep/sysctl.
+PACKAGES=(podman runc catatonit fuse-overlayfs slirp4netns debootstrap rpm createrepo-c gnupg curl shellcheck
+  openssh-client iproute2 util-linux procps)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

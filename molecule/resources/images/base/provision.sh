@@ -5,11 +5,15 @@
 set -eu
 
 # python3 for Ansible modules; rpm/dnf/python3-dnf for the package modules (dnf, package_facts,
-# rpm_key, yum_repository); procps for sysctl/ps; iproute2 for network facts.
+# rpm_key, yum_repository); procps for sysctl/ps; iproute2 for network facts; OpenSSH's server for
+# the SSH fleet (scripts/ssh-fleet.sh starts it with a configuration and host key of each host's own;
+# molecule's and the demo's podman hosts never start it).
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-  python3 rpm dnf python3-dnf procps iproute2
+  python3 rpm dnf python3-dnf procps iproute2 openssh-server
 apt-get clean
+# The package generated host keys: no image carries a private key that every host would share.
+rm -f /etc/ssh/ssh_host_*
 rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/locale/*
 
 # Debian's rpm keeps its database in ~/.rpmdb; EL and TencentOS keep it in /var/lib/rpm, which is
