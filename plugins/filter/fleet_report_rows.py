@@ -14,7 +14,11 @@ description:
     and, where the node has the feature, the result of M(tencentos.fleet.stats_isolation)) into the rows of
     the fleet report, as data. The playbook prints them as a table and writes them as JSON.
   - A host without TencentOS facts (unreachable, failed before its facts were gathered) gets a row that
-    says so, with V(-) in every column.
+    says so, with V(-) in every column. So does a host whose facts lack a whole subset the report reads (a host
+    that failed in an earlier play of C(playbooks/provision.yml) after a role had gathered only some subsets).
+  - After C(playbooks/provision.yml), the rows also say what provisioning did on each host, from the facts and
+    the results the roles leave - C(tencentos_kernel_result), C(tencentos_sysctl_result) (with
+    C(tencentos_sysctl_profile)) and C(tencentos_hotpatch_result).
 positional: _input, hostvars
 options:
   _input:
@@ -60,8 +64,14 @@ _value:
       one-time boot); C(flavour) and C(line) (the kernel line, facts C(kernel.line)); C(stats_isolation)
       (C(absent), C(off), C(on)) and C(stats_isolation_summary);
       C(livepatch_abi); C(hot_patches) (names, with C(in transition) or C(disabled) where that applies, or C(none));
-      C(repos) (the hosts the enabled repositories come from and whether GPG checks them, or C(none)); and
+      C(repos) (the hosts the enabled repositories come from and whether GPG checks them, or C(none));
       C(repos_managed) (whether the C(tencentos.fleet.repos) role's file is there; null without facts).
+    - What provisioning did - C(provisioned) (true when the kernel, sysctl or hotpatch role left its result on the
+      host in this run); C(repos_configured) (the ids of the enabled repositories in the C(tencentos.fleet.repos)
+      role's file, or C(none)); C(kernel_outcome) (the kernel role's C(outcome), or null) and C(kernel_result)
+      (for example C(staged 4.14.105-19-0020.1, runs after a reboot)); C(sysctl_result) (the profile, and how
+      many keys were set live and wait for the next boot, or C(in place)); C(hotpatch_result) (the patches
+      applied, already in place, and skipped as built for another kernel). V(-) where the role did not run.
   type: list
   elements: dict
   sample:
@@ -80,6 +90,12 @@ _value:
       hot_patches: none
       repos: 10.0.2.2 gpg=on
       repos_managed: true
+      provisioned: true
+      repos_configured: tencentos-baseos tencentos-tencentos
+      kernel_outcome: pending_reboot
+      kernel_result: staged 5.4.119-19-0010.1, runs after a reboot
+      sysctl_result: 'tke_node: 21 set live, 3 at the next boot'
+      hotpatch_result: 'applied livepatch_test_pkg; 1 for another kernel skipped'
 '''
 
 from collections.abc import Mapping
@@ -87,6 +103,13 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 NO_FACTS = 'no facts (unreachable or failed)'
+# The subsets of the facts the report reads.
+REPORT_SUBSETS = ('release', 'kernel', 'features', 'repos')
+# The results the roles leave on a host for the plays that follow (each role's README).
+KERNEL_RESULT = 'tencentos_kernel_result'
+SYSCTL_RESULT = 'tencentos_sysctl_result'
+SYSCTL_PROFILE = 'tencentos_sysctl_profile'
+HOTPATCH_RESULT = 'tencentos_hotpatch_result'
 
 
 def _lookup(facts, host, path):
@@ -142,21 +165,94 @@ def repos_summary(repos):
     return '%s gpg=%s' % (' '.join(repos.get('hosts') or []), 'on' if repos.get('gpgcheck') else 'OFF')
 
 
+def repos_configured(repos):
+    """The REPOSITORIES column of provisioning: the enabled repositories of the repos role's file."""
+    managed = repos.get('managed_file')
+    if not managed:
+        return 'none'
+    ids = [repo.get('id') for repo in repos.get('enabled') or [] if isinstance(repo, Mapping) and repo.get('file') == managed]
+    return ' '.join(str(repo_id) for repo_id in ids) or 'none enabled'
+
+
+def kernel_result(result):
+    """The KERNEL column of provisioning, from the kernel role's tencentos_kernel_result."""
+    if not isinstance(result, Mapping) or not result.get('outcome'):
+        return '-'
+    outcome, target = result['outcome'], result.get('target')
+    if outcome == 'already':
+        return 'already on %s' % target
+    if outcome == 'pending_reboot':
+        return 'staged %s, runs after a reboot' % target
+    if outcome == 'moved':
+        return 'moved to %s from %s' % (target, result.get('start'))
+    if outcome == 'fell_back':
+        return 'FELL BACK: %s did not come up, %s runs' % (target, result.get('start'))
+    if outcome == 'started':
+        # The role records its outcome at its end: a host that failed on the way keeps the first record.
+        return 'FAILED before it finished'
+    return outcome.upper() if outcome == 'failed' else outcome
+
+
+def sysctl_result(result, profile):
+    """The SYSCTL column of provisioning, from the sysctl role's tencentos_sysctl_result."""
+    if not isinstance(result, Mapping):
+        return '-'
+    counts = [(len(result.get(key) or []), label) for key, label in
+              (('applied', 'set live'), ('pending', 'at the next boot'), ('missing', 'missing'))]
+    summary = ', '.join('%d %s' % (count, label) for count, label in counts if count) or 'in place'
+    return '%s: %s' % (profile, summary) if profile else summary
+
+
+def hotpatch_result(result):
+    """The HOT PATCHES column of provisioning, from the hotpatch role's tencentos_hotpatch_result."""
+    if not isinstance(result, Mapping) or not result.get('outcome'):
+        return '-'
+    if result['outcome'] == 'failed':
+        return 'FAILED (%s), rolled back: %s' % (result.get('failed_patch') or '?',
+                                                 ', '.join(result.get('rolled_back') or []) or 'nothing')
+    parts = []
+    if result.get('changed'):
+        parts.append('applied %s' % ', '.join(result['changed']))
+    if result.get('unchanged'):
+        parts.append('in place %s' % ', '.join(result['unchanged']))
+    skipped = len(result.get('skipped') or [])
+    if skipped:
+        parts.append('%d for another kernel skipped' % skipped)
+    return '; '.join(parts) or 'none asked for'
+
+
+def provisioning_columns(variables, repos):
+    """What provisioning did on a host: the role results it has in ``variables`` and the repositories in ``repos``."""
+    kernel = variables.get(KERNEL_RESULT)
+    sysctl = variables.get(SYSCTL_RESULT)
+    hotpatch = variables.get(HOTPATCH_RESULT)
+    return {
+        'provisioned': any(isinstance(result, Mapping) for result in (kernel, sysctl, hotpatch)),
+        'repos_configured': repos_configured(repos) if isinstance(repos, Mapping) else '-',
+        'kernel_outcome': kernel.get('outcome') if isinstance(kernel, Mapping) else None,
+        'kernel_result': kernel_result(kernel),
+        'sysctl_result': sysctl_result(sysctl, variables.get(SYSCTL_PROFILE)),
+        'hotpatch_result': hotpatch_result(hotpatch),
+    }
+
+
 def host_row(host, variables, stats_isolation_var=None):
     """The report row of one host from its variables (a hostvars entry)."""
-    facts = {}
-    if isinstance(variables, Mapping):
-        facts = (variables.get('ansible_facts') or {}).get('tencentos') or {}
-    if not facts:
-        return {'host': host, 'release': NO_FACTS, 'family': None, 'version': None,
-                'kernel': '-', 'default_kernel': '-', 'reboot': '-', 'flavour': '-', 'line': '-', 'stats_isolation': '-',
-                'stats_isolation_summary': '-', 'livepatch_abi': '-', 'hot_patches': '-', 'repos': '-',
-                'repos_managed': None}
+    if not isinstance(variables, Mapping):
+        variables = {}
+    facts = (variables.get('ansible_facts') or {}).get('tencentos') or {}
+    if not facts or any(subset not in facts for subset in REPORT_SUBSETS):
+        row = {'host': host, 'release': NO_FACTS, 'family': None, 'version': None,
+               'kernel': '-', 'default_kernel': '-', 'reboot': '-', 'flavour': '-', 'line': '-', 'stats_isolation': '-',
+               'stats_isolation_summary': '-', 'livepatch_abi': '-', 'hot_patches': '-', 'repos': '-',
+               'repos_managed': None}
+        row.update(provisioning_columns(variables, None))
+        return row
     release = _lookup(facts, host, 'release')
     boot = _lookup(facts, host, 'kernel.boot')
     repos = _lookup(facts, host, 'repos')
     isolation = variables.get(stats_isolation_var) if stats_isolation_var else None
-    return {
+    row = {
         'host': host,
         'release': ('%s %s' % (_lookup(facts, host, 'release.distribution'), release.get('version') or '')).strip(),
         'family': _lookup(facts, host, 'release.family'),
@@ -173,6 +269,8 @@ def host_row(host, variables, stats_isolation_var=None):
         'repos': repos_summary(repos),
         'repos_managed': repos.get('managed_file') is not None,
     }
+    row.update(provisioning_columns(variables, repos))
+    return row
 
 
 def fleet_report_rows(hosts, hostvars, stats_isolation_var=None):

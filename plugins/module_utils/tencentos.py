@@ -710,6 +710,7 @@ def gather_facts(subsets=SUBSETS, root='/', run=None, which=None):
     facts = {}
     if 'release' in subsets:
         facts['release'] = gather_release(root)
+        facts['release']['package_managers'] = [tool for tool in ('dnf', 'yum') if which is not None and which(tool)]
         if facts['release']['pkg_mgr'] is None and which is not None:
             for tool in ('dnf', 'yum', 'apt-get', 'zypper'):
                 if which(tool):

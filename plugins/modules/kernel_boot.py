@@ -23,6 +23,11 @@ description:
     scriptlet moved it, and to commit the new kernel once it has been seen running.
   - Writes the environment block itself in GRUB's format (1024 bytes) with an atomic rename, keeping
     every other variable; the host needs no C(grub2-editenv).
+  - With O(install), first installs the kernel's packages, whose scriptlet creates the boot entry and makes
+    the new kernel the saved default, then writes O(next_kernel) and O(default_kernel), all in this one run on
+    the host. A controller killed or a connection lost after the install does not stop the module, so a default
+    that never booted does not outlive it. If the install or anything after it fails, the environment block
+    is put back as it was before the install.
   - Without options it only reports the boot state.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
@@ -41,13 +46,26 @@ options:
     description: Clear a pending one-time entry (when O(next_kernel) is not given).
     type: bool
     default: false
+  install:
+    description:
+      - Packages (name-version-release.arch) to install before the boot entries are written, such as the kernel
+        of O(next_kernel); those the rpm database already has are left alone.
+    type: list
+    elements: str
+    default: []
+  package_manager:
+    description: The package manager that installs O(install); by default C(dnf) if the host has it, else C(yum).
+    type: str
+    choices: [dnf, yum]
 notes:
   - On UEFI hosts C(/boot/grub2/grubenv) is often a symbolic link into the EFI system partition;
     the link is followed and the file it points to is replaced.
   - GRUB submenus (C(GRUB_DISABLE_SUBMENU=false)) are not supported; EL7 and later disable them.
 attributes:
   check_mode:
-    description: Predicts the change without writing; a kernel without a boot entry yet counts as a change.
+    description: >-
+      Predicts the change without writing; a package to install and a kernel without a boot entry yet count as a
+      change.
     support: full
   diff_mode:
     description: Shows the GRUB environment block before and after.
@@ -57,6 +75,12 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: Install kernel 5.4.119-19-0010.1 and boot it once at the next reboot, the running kernel staying the default
+  tencentos.fleet.kernel_boot:
+    install: [kernel-5.4.119-19.0010.1.tl3.x86_64]
+    next_kernel: 5.4.119-19-0010.1
+    default_kernel: "{{ ansible_facts.tencentos.kernel.release }}"
+
 - name: Boot 5.4.119-19-0010.1 once at the next reboot, keep the default on the running kernel
   tencentos.fleet.kernel_boot:
     next_kernel: 5.4.119-19-0010.1
@@ -107,6 +131,12 @@ changes:
   returned: always
   type: dict
   sample: {next_entry: 4a1f-5.4.119-19-0010.1}
+installed:
+  description: Packages of O(install) that were installed (that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [kernel-5.4.119-19.0010.1.tl3.x86_64]
 '''
 
 import os
@@ -146,35 +176,79 @@ def unbootable_files(root, kernel):
             if not os.path.isfile(host_path(root, path)) or os.path.getsize(host_path(root, path)) == 0]
 
 
+def not_installed(module, packages):
+    """The packages the rpm database does not have (rpm -q answers 1 for each)."""
+    rpm = module.get_bin_path('rpm', required=True)
+    return [package for package in packages if module.run_command([rpm, '-q', package])[0] != 0]
+
+
+def install_packages(module, manager, packages):
+    """Install packages with the host's package manager: ``(rc, message)``."""
+    command = [module.get_bin_path(manager, required=True), '-y', 'install'] + list(packages)
+    rc, out, err = module.run_command(command, environ_update={'LC_ALL': 'C'})
+    return rc, (err or out).strip()
+
+
+class Undo(object):
+    """The environment block as it was before this run installed a package, to put back if the run fails:
+    the kernel package's scriptlet made a kernel that never booted the default."""
+
+    def __init__(self, module, root):
+        self.module = module
+        self.root = root
+        self.before = None
+
+    def remember(self):
+        self.before = read_text(self.root, boot_loader.GRUBENV_PATH)
+
+    def fail(self, msg, **result):
+        if self.before is not None and read_text(self.root, boot_loader.GRUBENV_PATH) != self.before:
+            write_grubenv(self.module, self.root, self.before)
+            msg += '; the GRUB environment block was put back as it was before the install'
+            result['boot'] = boot_loader.public_state(boot_loader.read_boot_state(self.root))
+        self.module.fail_json(msg=msg, **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             next_kernel=dict(type='str'),
             default_kernel=dict(type='str'),
             clear_next=dict(type='bool', default=False),
+            install=dict(type='list', elements='str', default=[]),
+            package_manager=dict(type='str', choices=['dnf', 'yum']),
         ),
         supports_check_mode=True,
     )
     params = module.params
     root = ROOT
+    undo = Undo(module, root)
+    to_install = not_installed(module, params['install']) if params['install'] else []
+    if to_install and not module.check_mode:
+        undo.remember()
+        manager = params['package_manager'] or ('dnf' if module.get_bin_path('dnf') else 'yum')
+        rc, message = install_packages(module, manager, to_install)
+        if rc != 0:
+            undo.fail('installing %s failed: %s' % (', '.join(to_install), message), installed=[], changes={},
+                      boot=boot_loader.public_state(boot_loader.read_boot_state(root)))
     state = boot_loader.read_boot_state(root)
     values, problems, missing = boot_loader.plan_boot_change(
         state, params['next_kernel'], params['default_kernel'], params['clear_next'])
-    result = dict(changed=False, boot=boot_loader.public_state(state), changes={})
+    result = dict(changed=False, boot=boot_loader.public_state(state), changes={}, installed=to_install)
     known = ', '.join(entry['kernel'] or entry['name'] for entry in result['boot']['entries']) or 'none'
+    nothing = '; nothing was changed' if not result['installed'] or module.check_mode else ''
     if problems:
-        module.fail_json(msg='%s; nothing was changed' % '; '.join(problems), **result)
+        undo.fail('%s%s' % ('; '.join(problems), nothing), **result)
     if missing and not module.check_mode:
-        module.fail_json(msg='no boot entry for kernel %s (entries for: %s); nothing was changed'
-                         % (', '.join(missing), known), **result)
+        undo.fail('no boot entry for kernel %s (entries for: %s)%s' % (', '.join(missing), known, nothing), **result)
 
     result['changes'] = values
     if params['next_kernel'] and params['next_kernel'] not in missing:
         absent = unbootable_files(root, params['next_kernel'])
         if absent:
-            module.fail_json(msg='kernel %s cannot boot: %s missing or empty (did the package scriptlets run?); '
-                             'nothing was changed' % (params['next_kernel'], ', '.join(absent)), **result)
-    result['changed'] = bool(values) or bool(missing)
+            undo.fail('kernel %s cannot boot: %s missing or empty (did the package scriptlets run?)%s'
+                      % (params['next_kernel'], ', '.join(absent), nothing), **result)
+    result['changed'] = bool(values) or bool(missing) or bool(to_install)
     if missing:
         result['msg'] = ('no boot entry for kernel %s yet: installing its package would create it'
                          % ', '.join(missing))
@@ -185,14 +259,13 @@ def main():
     try:
         after = boot_loader.render_grubenv(boot_loader.set_grubenv_values(state['grubenv_pairs'], values))
     except ValueError as error:
-        module.fail_json(msg='%s: %s; nothing was changed' % (boot_loader.GRUBENV_PATH, error), **result)
+        undo.fail('%s: %s%s' % (boot_loader.GRUBENV_PATH, error, nothing), **result)
     if module._diff:
         result['diff'] = {'before_header': boot_loader.GRUBENV_PATH, 'after_header': boot_loader.GRUBENV_PATH,
                           'before': before.rstrip('#'), 'after': after.rstrip('#')}
     if not module.check_mode:
         if not os.path.isdir(os.path.dirname(os.path.realpath(host_path(root, boot_loader.GRUBENV_PATH)))):
-            module.fail_json(msg='%s: its directory does not exist; nothing was changed' % boot_loader.GRUBENV_PATH,
-                             **result)
+            undo.fail('%s: its directory does not exist%s' % (boot_loader.GRUBENV_PATH, nothing), **result)
         write_grubenv(module, root, after)
         result['boot'] = boot_loader.public_state(boot_loader.read_boot_state(root))
     module.exit_json(**result)

@@ -19,6 +19,11 @@ description:
   - Reads files and runs C(rpm -qa); never changes anything.
   - The running kernel is read from C(/proc/sys/kernel/osrelease), not from C(uname(2)),
     so that a container reports the kernel interface it is shown.
+  - The facts merge and are gathered once per host per play. The subsets gathered by a call replace the same
+    subsets of C(ansible_facts.tencentos), and the others stay, so that a call with a narrower O(gather_subset)
+    never removes what an earlier one gathered. A call whose subsets were all gathered earlier in the same play
+    runs nothing on the host and returns the facts the host has (see O(refresh)); one that asks for some more
+    gathers only those. The collection's action plugin of the same name does this on the controller.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
 options:
@@ -30,7 +35,19 @@ options:
     elements: str
     choices: [all, release, kernel, features, virtualization, repos]
     default: [all]
+  refresh:
+    description:
+      - Gather the requested subsets even if they were gathered earlier in this play, for a task that follows a
+        change of what they describe (a reboot, a hot patch loaded or removed, a repository written).
+      - The subsets gathered earlier in the play then count as not gathered any more, so that the next call that
+        asks for one of them gathers it again; their facts stay until then.
+      - Handled on the controller by the action plugin, which does not pass it to the module.
+    type: bool
+    default: false
 attributes:
+  action:
+    description: An action plugin of the same name merges the facts and gathers each subset once per host per play.
+    support: full
   check_mode:
     description: Can run in check mode and return the same facts.
     support: full
@@ -53,6 +70,11 @@ EXAMPLES = r'''
 - name: Only the release and the kernel (skips the feature probes)
   tencentos.fleet.tencentos_facts:
     gather_subset: [release, kernel]
+
+- name: Read the hot patches again after loading one (the features gathered earlier in the play are out of date)
+  tencentos.fleet.tencentos_facts:
+    gather_subset: [features]
+    refresh: true
 
 - name: Load the vars file of the detected release
   ansible.builtin.include_vars: "{{ lookup('ansible.builtin.first_found', params) }}"
@@ -138,6 +160,15 @@ ansible_facts:
               type: str
               returned: always
               sample: dnf
+            package_managers:
+              description:
+                - The package manager commands the host has, of C(dnf) and C(yum). A role that installs packages
+                  uses C(dnf) where the host has it, as M(tencentos.fleet.kernel_target) does, and C(yum) otherwise
+                  (ansible-core 2.16's C(yum) module needs the yum Python bindings, which EL8 hosts lack).
+              type: list
+              elements: str
+              returned: always
+              sample: [dnf, yum]
             source:
               description: The file that decided the release.
               type: str
@@ -347,6 +378,19 @@ ansible_facts:
           returned: always
           type: dict
           sample: {version: 3.6.8, executable: /usr/libexec/platform-python}
+        gathered:
+          description:
+            - What was gathered in which play, recorded on the controller by the action plugin. C(subsets) lists the
+              subsets gathered in the play C(play) (the play's uuid) and not refreshed away since; the facts of other
+              subsets, gathered in earlier plays, stay in C(ansible_facts.tencentos) but are not listed.
+          returned: always
+          type: dict
+          sample: {subsets: [release, kernel], play: 02fc0000-0001-a9af-2c3f-000000000001}
+msg:
+  description: What the call gathered, and which subsets it took from earlier in the play instead of gathering them.
+  returned: always
+  type: str
+  sample: gathered features, virtualization; kernel already gathered in this play
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -367,6 +411,8 @@ def main():
         argument_spec=dict(
             gather_subset=dict(type='list', elements='str', default=['all'],
                                choices=['all'] + list(SUBSETS)),
+            # Handled on the controller (plugins/action/tencentos_facts.py), which does not pass it on.
+            refresh=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

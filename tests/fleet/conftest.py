@@ -17,9 +17,12 @@ import pytest
 PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 CONTROLLER_NAMES = ('oldest', 'newest')
 
-# Warnings that are not the collection's: containers.podman's connection plugin, the simulated fleet's
-# transport, imports helpers that the newest ansible-core deprecates; and the hint that follows them.
+# Warnings that are not the collection's: Ansible's on a fresh host, containers.podman's connection plugin, the
+# simulated fleet's transport, imports helpers that the newest ansible-core deprecates; and the hint that follows them.
 FOREIGN_WARNINGS = (
+    # Ansible's own, once per fresh host over ssh: the first module run made ~/.ansible/tmp (the SSH fleet's
+    # hosts start fresh, as a new CVM does).
+    re.compile(r'Module remote_tmp \S+ did not exist and was created with a mode of 0700'),
     re.compile(r"Importing '\w+' from 'ansible\.module_utils\._text' is deprecated"),
     re.compile(r'Deprecation warnings can be disabled by setting'),
 )
@@ -53,7 +56,7 @@ def fleet_inventory():
     path = os.environ.get('TENCENTOS_FLEET_INVENTORY')
     if not path or not os.path.exists(path):
         pytest.fail('TENCENTOS_FLEET_INVENTORY must name the inventory of a running simulated fleet '
-                    '(molecule/resources/scripts/fleet.sh up writes it)')
+                    '(molecule/resources/scripts/ssh-fleet.sh up N writes it)')
     return path
 
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """playbooks/kernel_upgrade.yml on the simulated fleet, from both controllers.
 
-Run by tools/test.sh after `molecule/resources/scripts/fleet.sh up`, with TENCENTOS_FLEET_INVENTORY
+Run by tools/test.sh after `molecule/resources/scripts/ssh-fleet.sh up 9`, with TENCENTOS_FLEET_INVENTORY
 naming the fleet's inventory. From the newest controller, the whole roll-out: waves [1, 2, 2] in
 inventory order (tos24 | tos31 tos4 | oc9 centos7 | ...) and max_fail_percentage 0; tos31's new
 kernel is marked as panicking in the boot simulation, so the second wave fails and the third never

@@ -56,10 +56,42 @@ TOS24_ISOLATION = {
 SKIPPED = {'changed': False, 'skipped': True, 'skip_reason': 'Conditional result was False', 'false_condition': '...'}
 
 
+# What the roles of playbooks/provision.yml leave on the simulated tos24 (tke_node group of examples/inventory) after a
+# first run: the kernel, sysctl and hotpatch roles' result facts as their tasks/main.yml set them, and the profile from
+# the group's variables. The sysctl key lists are keys of the tke_node profile (roles/sysctl/vars) as a container
+# splits them: global keys written to the file only, the bridge keys missing without br_netfilter.
+TOS24_PROVISIONED = {
+    'tencentos_kernel_result': {'outcome': 'pending_reboot', 'target': '4.14.105-19-0020.1', 'start': '4.14.105-19-0013',
+                                'msg': 'running 4.14.105-19-0013; reboot required to run 4.14.105-19-0020.1 (boots once '
+                                       'into it, then verify with this role)'},
+    'tencentos_kernel_reboot_required': True,
+    'tencentos_sysctl_profile': 'tke_node',
+    'tencentos_sysctl_result': {'file': '/etc/sysctl.d/99-tencentos-fleet.conf',
+                                'applied': ['net.core.somaxconn', 'vm.max_map_count'],
+                                'persisted_only': ['kernel.panic', 'vm.overcommit_memory', 'vm.panic_on_oom'],
+                                'missing': ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'],
+                                'confinement': 'a container (podman, PID namespace not the initial one)',
+                                'pending': ['kernel.panic', 'vm.overcommit_memory', 'vm.panic_on_oom']},
+    'tencentos_hotpatch_result': {'kernel': '4.14.105-19-0013', 'outcome': 'patched', 'changed': ['livepatch_test_pkg'],
+                                  'unchanged': [], 'rolled_back': [], 'failed_patch': None,
+                                  'skipped': [{'name': 'livepatch_test_pkg', 'kernel': '5.4.119-19-0009.1',
+                                               'reason': 'livepatch_test_pkg skipped: built for kernel 5.4.119-19-0009.1, '
+                                                         'the host runs 4.14.105-19-0013'}],
+                                  'msg': 'kernel 4.14.105-19-0013: 1 patch(es) changed (livepatch_test_pkg), 1 skipped'},
+}
+
+
 def hostvars(**hosts):
     return dict((name, {'inventory_hostname': name, 'ansible_facts': {'tencentos': facts} if facts else {},
                         ISOLATION_VAR: isolation})
                 for name, (facts, isolation) in hosts.items())
+
+
+def provisioned(variables, host, **results):
+    """hostvars with the role results of TOS24_PROVISIONED (or those given) on ``host``."""
+    variables[host].update(TOS24_PROVISIONED)
+    variables[host].update(results)
+    return variables
 
 
 def test_the_filter_is_named_as_the_playbook_calls_it():
@@ -73,6 +105,8 @@ def test_a_tk3_row_counts_the_isolated_containers_of_the_registered_result():
         'kernel': '4.14.105-19-0020.1', 'default_kernel': '4.14.105-19-0020.1', 'reboot': 'no', 'flavour': 'tk3', 'line': 'tk3',
         'stats_isolation': 'off', 'stats_isolation_summary': 'off (1/3 containers isolated)',
         'livepatch_abi': 'livepatch', 'hot_patches': 'none', 'repos': '10.0.2.2:18080 gpg=on', 'repos_managed': True,
+        'provisioned': False, 'repos_configured': 'tlinux', 'kernel_outcome': None, 'kernel_result': '-',
+        'sysctl_result': '-', 'hotpatch_result': '-',
     }]
 
 
@@ -93,6 +127,8 @@ def test_a_host_without_facts_gets_a_row_that_says_so():
         'host': 'gone', 'release': 'no facts (unreachable or failed)', 'family': None, 'version': None,
         'kernel': '-', 'default_kernel': '-', 'reboot': '-', 'flavour': '-', 'line': '-', 'stats_isolation': '-',
         'stats_isolation_summary': '-', 'livepatch_abi': '-', 'hot_patches': '-', 'repos': '-', 'repos_managed': None,
+        'provisioned': False, 'repos_configured': '-', 'kernel_outcome': None, 'kernel_result': '-',
+        'sysctl_result': '-', 'hotpatch_result': '-',
     }
 
 
@@ -164,3 +200,82 @@ def test_facts_without_a_subset_the_report_needs_are_refused_naming_host_and_key
 def test_input_that_is_not_hosts_and_hostvars_is_refused(hosts, variables, message):
     with pytest.raises(AnsibleFilterError, match=message):
         fleet_report_rows(hosts, variables)
+
+
+def test_a_host_that_failed_before_the_report_gathered_every_subset_gets_the_no_facts_row():
+    """provision.yml: a host that failed in the sysctl role keeps the subsets its roles gathered, and leaves the
+    play before the report gathers the others; one such host must not take the fleet's report down."""
+    partial = dict((subset, TOS24_FACTS[subset]) for subset in ('release', 'kernel'))
+    variables = provisioned(hostvars(tos24=(partial, None), tos31=(TOS31_FACTS, None)), 'tos24')
+    del variables['tos24']['tencentos_sysctl_result'], variables['tos24']['tencentos_hotpatch_result']
+    rows = fleet_report_rows(['tos24', 'tos31'], variables)
+    assert rows[0]['release'] == 'no facts (unreachable or failed)' and rows[0]['kernel'] == '-'
+    assert rows[0]['kernel_result'] == 'staged 4.14.105-19-0020.1, runs after a reboot'
+    assert rows[1]['release'] == 'TencentOS 3.1'
+
+
+def test_a_provisioned_row_says_what_each_role_did():
+    rows = fleet_report_rows(['tos24'], provisioned(hostvars(tos24=(TOS24_FACTS, None)), 'tos24'))
+    row = rows[0]
+    assert row['provisioned'] is True
+    assert row['repos_configured'] == 'tlinux'
+    assert row['kernel_outcome'] == 'pending_reboot'
+    assert row['kernel_result'] == 'staged 4.14.105-19-0020.1, runs after a reboot'
+    assert row['sysctl_result'] == 'tke_node: 2 set live, 3 at the next boot, 2 missing'
+    assert row['hotpatch_result'] == 'applied livepatch_test_pkg; 1 for another kernel skipped'
+
+
+def test_a_second_provisioning_run_reports_everything_in_place():
+    variables = provisioned(hostvars(tos24=(TOS24_FACTS, None)), 'tos24',
+                            tencentos_sysctl_result=dict(TOS24_PROVISIONED['tencentos_sysctl_result'],
+                                                         applied=[], pending=[], missing=[]),
+                            tencentos_hotpatch_result=dict(TOS24_PROVISIONED['tencentos_hotpatch_result'], outcome='unchanged',
+                                                           changed=[], unchanged=['livepatch_test_pkg']))
+    row = fleet_report_rows(['tos24'], variables)[0]
+    assert row['sysctl_result'] == 'tke_node: in place'
+    assert row['hotpatch_result'] == 'in place livepatch_test_pkg; 1 for another kernel skipped'
+
+
+@pytest.mark.parametrize('result, expected', [
+    ({'outcome': 'already', 'target': '6.6.117-45.tl4.x86_64', 'start': '6.6.117-45.tl4.x86_64'},
+     'already on 6.6.117-45.tl4.x86_64'),
+    ({'outcome': 'moved', 'target': '6.6.117-45.tl4.x86_64', 'start': '6.6.98-40.2.tl4.x86_64'},
+     'moved to 6.6.117-45.tl4.x86_64 from 6.6.98-40.2.tl4.x86_64'),
+    ({'outcome': 'fell_back', 'target': '5.4.119-19-0010.1', 'start': '5.4.119-19-0009.1'},
+     'FELL BACK: 5.4.119-19-0010.1 did not come up, 5.4.119-19-0009.1 runs'),
+    # The role's first record: a host that failed before the role recorded its outcome.
+    ({'outcome': 'started', 'target': None, 'start': None, 'msg': ''}, 'FAILED before it finished'),
+])
+def test_the_kernel_column_of_provisioning_tells_each_outcome(result, expected):
+    variables = provisioned(hostvars(tos4=(TOS31_FACTS, None)), 'tos4', tencentos_kernel_result=result)
+    assert fleet_report_rows(['tos4'], variables)[0]['kernel_result'] == expected
+
+
+def test_a_rolled_back_hotpatch_run_is_shouted():
+    result = dict(TOS24_PROVISIONED['tencentos_hotpatch_result'], outcome='failed', changed=[],
+                  failed_patch='livepatch_test_pkg', rolled_back=[])
+    variables = provisioned(hostvars(tos24=(TOS24_FACTS, None)), 'tos24', tencentos_hotpatch_result=result)
+    assert fleet_report_rows(['tos24'], variables)[0]['hotpatch_result'] == 'FAILED (livepatch_test_pkg), rolled back: nothing'
+
+
+def test_a_host_without_patches_for_any_kernel_says_none_were_asked_for():
+    result = {'kernel': '6.6.98-40.2.tl4.x86_64', 'outcome': 'unchanged', 'changed': [], 'unchanged': [], 'skipped': [],
+              'rolled_back': [], 'failed_patch': None, 'msg': ''}
+    variables = provisioned(hostvars(tos4=(TOS31_FACTS, None)), 'tos4', tencentos_hotpatch_result=result)
+    assert fleet_report_rows(['tos4'], variables)[0]['hotpatch_result'] == 'none asked for'
+
+
+def test_the_repositories_column_lists_only_the_repos_role_s_file():
+    facts = copy.deepcopy(TOS24_FACTS)
+    facts['repos']['enabled'].append({'file': '/etc/yum.repos.d/other.repo', 'gpgcheck': True, 'host': 'example.com', 'id': 'epel'})
+    facts['repos']['enabled'].append({'file': '/etc/yum.repos.d/tencentos-fleet.repo', 'gpgcheck': True,
+                                      'host': '10.0.2.2:18080', 'id': 'tlinux-tkernel4'})
+    rows = fleet_report_rows(['tos24', 'tos31'], hostvars(tos24=(facts, None), tos31=(TOS31_FACTS, None)))
+    assert rows[0]['repos_configured'] == 'tlinux tlinux-tkernel4'
+    assert rows[1]['repos_configured'] == 'none'
+
+
+def test_without_a_sysctl_profile_variable_the_column_has_only_the_counts():
+    variables = provisioned(hostvars(tos24=(TOS24_FACTS, None)), 'tos24')
+    del variables['tos24']['tencentos_sysctl_profile']
+    assert fleet_report_rows(['tos24'], variables)[0]['sysctl_result'] == '2 set live, 3 at the next boot, 2 missing'

@@ -64,6 +64,18 @@ def test_release_line_gets_its_package_manager(sample):
     assert release['pkg_mgr'] == pkg_mgr
 
 
+@pytest.mark.parametrize('commands, expected', [
+    (['dnf', 'yum'], ['dnf', 'yum']),   # EL8 and later: yum is a link to dnf
+    (['yum'], ['yum']),                 # EL7
+    (['dnf', 'yum', 'apt-get'], ['dnf', 'yum']),
+    ([], []),
+])
+def test_release_lists_the_package_manager_commands_the_host_has(commands, expected):
+    sample = os.path.join(RELEASES, sorted(EXPECTED)[0])
+    facts = tencentos.gather_facts(subsets=('release',), root=sample, which=lambda name: name in commands)
+    assert facts['release']['package_managers'] == expected
+
+
 def test_os_release_ids_compare_case_insensitively():
     release = tencentos.classify_release({'ID': 'OpenCloudOS', 'VERSION_ID': '8.6'}, {})
     assert release['family'] == 'opencloudos'

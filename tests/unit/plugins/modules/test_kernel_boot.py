@@ -207,3 +207,115 @@ def test_kernel_whose_image_or_initramfs_is_missing_is_not_booted_once(host, run
     assert failed and result['msg'].startswith('kernel %s cannot boot: /boot/%s missing or empty'
                                                % (host.new, missing % host.new))
     assert snapshot(host.root) == before
+
+
+class Packages:
+    """The host's rpm database and package manager, as kernel_boot calls them: installing the new kernel's
+    package runs its scriptlet, which creates the kernel's boot entry and makes it the saved default (the
+    TK3/TK4 and EL8 kernel packages do; molecule/resources/rpm/kernel.spec's stand-in does the same)."""
+
+    PACKAGE = {'bls': 'kernel-5.4.119-19.0010.1.tl3.x86_64', 'legacy': 'kernel-4.14.105-19.0020.1.tl2.x86_64'}
+
+    def __init__(self, boot_tree, style, monkeypatch, rc=0, installed=False):
+        self.tree, self.style, self.rc = boot_tree, style, rc
+        self.old, self.new = OLD[style], NEW[style]
+        self.package = self.PACKAGE[style]
+        self.installed = [self.package] if installed else []
+        self.calls = []
+        self.grubenv_lines = ['saved_entry=' + self.name(self.old), 'kernelopts=' + KERNELOPTS]
+        self.entries([self.old] + ([self.new] if installed else []))
+        boot_tree.grubenv(self.grubenv_lines)
+        monkeypatch.setattr(kernel_boot, 'ROOT', boot_tree.root)
+        monkeypatch.setattr(kernel_boot, 'not_installed', lambda module, packages: [
+            package for package in packages if package not in self.installed])
+        monkeypatch.setattr(kernel_boot, 'install_packages', self.install)
+
+    def name(self, kernel):
+        return self.tree.bls_id(kernel) if self.style == 'bls' else self.tree.legacy_title(kernel)
+
+    def entries(self, kernels):
+        if self.style == 'bls':
+            self.tree.bls(kernels)
+        else:
+            self.tree.legacy(sorted(kernels, reverse=True))
+
+    def install(self, module, manager, packages):
+        self.calls.append((manager, list(packages)))
+        # The scriptlet runs whether the transaction as a whole then succeeds or not (a later package fails).
+        self.entries([self.old, self.new])
+        self.tree.grubenv(['saved_entry=' + self.name(self.new), 'kernelopts=' + KERNELOPTS])
+        if self.rc == 0:
+            self.installed.extend(packages)
+        return self.rc, '' if self.rc == 0 else 'Error: Transaction test error: disk full'
+
+    def saved_and_next(self):
+        variables = dict(line.split('=', 1) for line in self.tree.read_grubenv().rstrip('#').split('\n')[1:] if line)
+        return variables.get('saved_entry'), variables.get('next_entry')
+
+
+@pytest.fixture(params=['bls', 'legacy'])
+def style(request):
+    return request.param
+
+
+def test_install_and_boot_once_leave_the_working_kernel_the_default(boot_tree, style, monkeypatch, run_module):
+    """The scriptlet's default never survives the module run that installed the package."""
+    packages = Packages(boot_tree, style, monkeypatch)
+    failed, result = run_module(kernel_boot, {'install': [packages.package], 'package_manager': 'dnf',
+                                              'next_kernel': packages.new, 'default_kernel': packages.old})
+    assert not failed and result['changed'] is True
+    assert packages.calls == [('dnf', [packages.package])]
+    assert result['installed'] == [packages.package]
+    assert packages.saved_and_next() == (packages.name(packages.old), packages.name(packages.new))
+    assert (result['boot']['default_kernel'], result['boot']['next_kernel']) == (packages.old, packages.new)
+
+
+def test_an_installed_package_is_not_installed_again(boot_tree, style, monkeypatch, run_module):
+    packages = Packages(boot_tree, style, monkeypatch, installed=True)
+    args = {'install': [packages.package], 'next_kernel': packages.new, 'default_kernel': packages.old}
+    failed, result = run_module(kernel_boot, args)
+    assert not failed and result['changed'] is True and result['installed'] == []
+    failed, result = run_module(kernel_boot, args)
+    assert not failed and result['changed'] is False
+    assert packages.calls == []
+
+
+def test_a_failed_install_puts_the_environment_block_back(boot_tree, style, monkeypatch, run_module):
+    packages = Packages(boot_tree, style, monkeypatch, rc=1)
+    before = boot_tree.read_grubenv()
+    failed, result = run_module(kernel_boot, {'install': [packages.package], 'next_kernel': packages.new,
+                                              'default_kernel': packages.old})
+    assert failed
+    assert result['msg'] == ('installing %s failed: Error: Transaction test error: disk full; the GRUB environment '
+                             'block was put back as it was before the install' % packages.package)
+    assert boot_tree.read_grubenv() == before
+    assert result['boot']['default_kernel'] == packages.old and result['installed'] == []
+
+
+def test_a_failure_after_the_install_puts_the_environment_block_back(boot_tree, style, monkeypatch, run_module):
+    """The new kernel's image is missing once installed: no one-time boot, and not its scriptlet's default."""
+    packages = Packages(boot_tree, style, monkeypatch)
+    before = boot_tree.read_grubenv()
+    real_install = packages.install
+
+    def install_without_image(module, manager, names):
+        answer = real_install(module, manager, names)
+        os.remove(os.path.join(boot_tree.root, 'boot', 'vmlinuz-%s' % packages.new))
+        return answer
+
+    monkeypatch.setattr(kernel_boot, 'install_packages', install_without_image)
+    failed, result = run_module(kernel_boot, {'install': [packages.package], 'next_kernel': packages.new,
+                                              'default_kernel': packages.old})
+    assert failed and result['msg'].startswith('kernel %s cannot boot: /boot/vmlinuz-%s missing' % (packages.new, packages.new))
+    assert result['msg'].endswith('; the GRUB environment block was put back as it was before the install')
+    assert boot_tree.read_grubenv() == before
+
+
+def test_check_mode_predicts_the_install_and_installs_nothing(boot_tree, style, monkeypatch, run_module, snapshot):
+    packages = Packages(boot_tree, style, monkeypatch)
+    before = snapshot(boot_tree.root)
+    failed, result = run_module(kernel_boot, {'install': [packages.package], 'next_kernel': packages.new,
+                                              'default_kernel': packages.old, '_ansible_check_mode': True})
+    assert not failed and result['changed'] is True and result['installed'] == [packages.package]
+    assert packages.calls == []
+    assert snapshot(boot_tree.root) == before
