@@ -1,43 +1,39 @@
 #!/usr/bin/env bash
-# make bench: the project's benchmarks (tests/bench/cases.yml) on a fleet of their own.
-#   BENCH_HOSTS=10              simulated hosts, the demo fleet's five images in turn (10: two of each)
+# make bench: the project's benchmarks (tests/bench/cases.yml) on fleets of their own.
+#   BENCH_SIZES="50 200 500"    fleet sizes of the fleet cases (default 50), each on a fresh SSH fleet
+#   BENCH_FORKS=50              forks of every case on a fleet, never more than its hosts
+#   BENCH_HOSTS=10              the fleet of the sysctl cases (posix loop against sysctl_profile)
 #   BENCH_REPEAT=N              timed runs of every case, instead of each case's own repeat
-#   BENCH_ONLY=cvm-*            only the cases whose names match (comma-separated patterns)
+#   BENCH_ONLY=fleet-*          only the cases whose names match (comma-separated patterns)
 #   BENCH_CVM_INSTANCES=5000    instances the CVM API double serves, over 3 regions
-# Sets up (idempotent), starts what the selected cases use: the bench fleet from fresh containers
-# (tencentos-bench-*: the demo's and molecule's hosts are left alone) and the CVM API double on
-# 127.0.0.1; runs the harness tools/bench.py; removes the fleet and stops the double at the end.
+#   BENCH_DIR=...               logs and results.json (default $TENCENTOS_FLEET_WORKDIR/bench)
+# Sets up (idempotent), starts the CVM API double on 127.0.0.1 if the selected cases use it, and runs the
+# harness tools/bench.py, which starts each fleet (the SSH fleet `bench`, 10.252.0.0/16: the demo's and
+# the fault suite's are left alone). At the end, also when interrupted or failed, the fleet is taken down
+# and the double stopped.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+BENCH_SIZES=${BENCH_SIZES:-50}
+BENCH_FORKS=${BENCH_FORKS:-50}
 BENCH_HOSTS=${BENCH_HOSTS:-10}
 BENCH_CVM_INSTANCES=${BENCH_CVM_INSTANCES:-5000}
-BENCH_DIR=$TENCENTOS_FLEET_WORKDIR/bench
+BENCH_DIR=${BENCH_DIR:-$TENCENTOS_FLEET_WORKDIR/bench}
 CASES=$PROJECT_DIR/tests/bench/cases.yml
 SCRIPTS=$PROJECT_DIR/molecule/resources/scripts
-# fleet.sh starts, checks and removes whichever fleet these describe (see its header).
-export FLEET_FILE=$BENCH_DIR/fleet.yml FLEET_CONTAINER_PREFIX=tencentos-bench- FLEET_INVENTORY=$BENCH_DIR/inventory.yml
-# What the cases use: the fleet, and one fork per host so that no host waits for a free fork.
-export BENCH_INVENTORY=$FLEET_INVENTORY BENCH_FORKS=$BENCH_HOSTS
+# The fleet that ssh-fleet.sh starts for the cases (see its header), and its inventory.
+export SSH_FLEET_NAME=bench SSH_FLEET_NET=10.252
+export BENCH_INVENTORY=$TENCENTOS_FLEET_WORKDIR/ssh-fleet/$SSH_FLEET_NAME/inventory/hosts.yml
 
-[[ $BENCH_HOSTS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_HOSTS=$BENCH_HOSTS is not a number of hosts" >&2; exit 2; }
+for size in $BENCH_SIZES $BENCH_HOSTS; do
+    if ! [[ $size =~ ^[1-9][0-9]*$ ]] || [ "$size" -gt 500 ]; then
+        echo "BENCH_SIZES=$BENCH_SIZES BENCH_HOSTS=$BENCH_HOSTS: each a number of hosts from 1 to 500" >&2
+        exit 2
+    fi
+done
+[[ $BENCH_FORKS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_FORKS=$BENCH_FORKS is not a number of forks" >&2; exit 2; }
 [[ $BENCH_CVM_INSTANCES =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CVM_INSTANCES=$BENCH_CVM_INSTANCES is not a number" >&2; exit 2; }
 export BENCH_CVM_DIR=$BENCH_DIR/cvm BENCH_CVM_INSTANCES
-
-# The bench hosts take the demo fleet's hosts in turn: tos24-1, tos31-1, ..., centos7-1, tos24-2, ...
-write_bench_fleet() {
-    local demo i name image kernel
-    mapfile -t demo < <(python3 "$SCRIPTS/yaml_table.py" --sep ' ' "$PROJECT_DIR/molecule/resources/fleet.yml" \
-        name image kernel_release)
-    {
-        echo "# Written by tools/bench.sh: $BENCH_HOSTS hosts of the demo fleet's images."
-        for ((i = 0; i < BENCH_HOSTS; i++)); do
-            read -r name image kernel <<<"${demo[i % ${#demo[@]}]}"
-            printf -- '- name: %s-%d\n  image: %s\n  kernel_release: %s\n' \
-                "$name" $((i / ${#demo[@]} + 1)) "$image" "$kernel"
-        done
-    } > "$FLEET_FILE"
-}
 
 # The CVM cases' inventories: the bench's files with the double's endpoint (the plain one also with a
 # cache), and a script that prints the plain one's --list output, written here from the plugin's run.
@@ -68,43 +64,55 @@ start_cvm_api_double() {
 
 started=$(date +%s)
 mkdir -p "$BENCH_DIR"
-# The mirror that setup starts is not used here: leave it as it was found. The fleet goes in any case.
-mirror_was_up=no fleet_written=no cvm_double_pid='' needs_fleet=no needs_cvm=no
+# The loopback mirror that setup starts is not used here (the fleet has its own on its bridge): leave
+# it as it was found. A fleet the harness may have started goes in any case.
+mirror_was_up=no cvm_double_pid='' bench_pid='' needs_fleet=no
 bash "$SCRIPTS/serve-repo.sh" status >/dev/null 2>&1 && mirror_was_up=yes
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
+    local code=$?
     [ -z "$cvm_double_pid" ] || kill "$cvm_double_pid" 2>/dev/null || true
-    [ "$fleet_written" = no ] || bash "$SCRIPTS/fleet.sh" down
+    if [ "$needs_fleet" = yes ] && ! bash "$SCRIPTS/ssh-fleet.sh" down; then
+        echo "bench: the fleet $SSH_FLEET_NAME did not go down" >&2
+        code=1
+    fi
     [ "$mirror_was_up" = yes ] || bash "$SCRIPTS/serve-repo.sh" stop
+    exit "$code"
+}
+# Interrupted: the harness ends the command it runs (its whole process group) and stops, then the EXIT
+# trap takes the fleet down. The harness runs in the background so that the signal is acted on at once.
+# shellcheck disable=SC2317  # run by the INT and TERM traps
+interrupted() {
+    trap - INT TERM
+    echo "bench: interrupted, stopping" >&2
+    [ -z "$bench_pid" ] || { kill -TERM "$bench_pid" 2>/dev/null || true; wait "$bench_pid" || true; }
+    exit "$1"
 }
 trap cleanup EXIT
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 bash "$PROJECT_DIR/tools/setup.sh"
 # Only now: setup builds .venv with the python3 found on PATH, and must not find the venv's own.
 export PATH=$VENV/bin:$PATH
 
-# What the selected cases use: the bench fleet ($BENCH_INVENTORY), the CVM API double ($BENCH_CVM_DIR).
-commands=$("$VENV/bin/python" "$PROJECT_DIR/tools/bench.py" "$CASES" ${BENCH_ONLY:+--only "$BENCH_ONLY"} --print-commands)
-needs_fleet=no needs_cvm=no
+harness=("$VENV/bin/python" "$PROJECT_DIR/tools/bench.py" "$CASES" ${BENCH_ONLY:+--only "$BENCH_ONLY"}
+         --sizes "$BENCH_SIZES" --hosts "$BENCH_HOSTS" --forks "$BENCH_FORKS")
+# What the selected cases use: a fleet ($BENCH_INVENTORY), the CVM API double ($BENCH_CVM_DIR).
+commands=$("${harness[@]}" --print-commands)
 grep -q 'BENCH_INVENTORY' <<<"$commands" && needs_fleet=yes
-grep -q 'BENCH_CVM_DIR' <<<"$commands" && needs_cvm=yes
-if [ "$needs_fleet" = yes ]; then
-    step "bench fleet: $BENCH_HOSTS simulated hosts"
-    # A previous run's hosts go first, however many there were: every run starts from freshly booted hosts.
-    [ ! -f "$FLEET_FILE" ] || bash "$SCRIPTS/fleet.sh" down
-    write_bench_fleet
-    fleet_written=yes
-    bash "$SCRIPTS/fleet.sh" up
-fi
-if [ "$needs_cvm" = yes ]; then
+if grep -q 'BENCH_CVM_DIR' <<<"$commands"; then
     step "CVM API double: $BENCH_CVM_INSTANCES instances in 3 regions on 127.0.0.1"
     start_cvm_api_double
 fi
 
 step "benchmarks (tests/bench/cases.yml)"
+# Every run's logs are its own.
+rm -rf "$BENCH_DIR/logs"
 status=0
-"$VENV/bin/python" "$PROJECT_DIR/tools/bench.py" "$CASES" ${BENCH_ONLY:+--only "$BENCH_ONLY"} \
-    ${BENCH_REPEAT:+--repeat "$BENCH_REPEAT"} --logs "$BENCH_DIR/logs" --results "$BENCH_DIR/results.json" \
-    || status=$?
+"${harness[@]}" ${BENCH_REPEAT:+--repeat "$BENCH_REPEAT"} --logs "$BENCH_DIR/logs" --results "$BENCH_DIR/results.json" &
+bench_pid=$!
+wait "$bench_pid" || status=$?
+bench_pid=''
 echo
-echo "bench finished in $(( $(date +%s) - started )) s on $(nproc) cores ($([ "$needs_fleet" = no ] || echo "$BENCH_HOSTS hosts, ")$([ "$needs_cvm" = no ] || echo "$BENCH_CVM_INSTANCES CVM instances, ")logs in $BENCH_DIR/logs)"
+echo "bench finished in $(( $(date +%s) - started )) s on $(nproc) cores (results in $BENCH_DIR/results.json, logs in $BENCH_DIR/logs)"
 exit "$status"

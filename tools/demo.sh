@@ -1,30 +1,32 @@
 #!/usr/bin/env bash
-# The main job on the simulated fleet: set everything up, start the five simulated hosts,
-# run playbooks/site.yml against them and print the fleet report.
-# The hosts stay up afterwards for you to explore; `make fleet-down` stops them.
+# The main job on the simulated fleet, the way users run it: set everything up, start nine simulated
+# TencentOS hosts (one per release of molecule/resources/fleet.yml) reached over SSH, provision them with
+# playbooks/provision.yml (repositories, kernel staged for its reboot, sysctl profile, hot patches: each
+# group's variables from examples/inventory/group_vars) and print the fleet report it ends with.
+# The hosts stay up afterwards for you to explore (`make fleet-down` stops them):
+#   bash molecule/resources/scripts/ssh-fleet.sh ssh tos24
+#   ansible-playbook -i /var/tmp/tencentos-fleet/ssh-fleet/demo/inventory/hosts.yml playbooks/site.yml
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+DEMO_HOSTS=${DEMO_HOSTS:-9}
 started=$(date +%s)
 bash "$PROJECT_DIR/tools/setup.sh"
 
-step "simulated fleet"
-bash "$PROJECT_DIR/molecule/resources/scripts/fleet.sh" up
+step "simulated fleet: $DEMO_HOSTS hosts over SSH"
+SSH_FLEET_NAME=demo bash "$PROJECT_DIR/molecule/resources/scripts/ssh-fleet.sh" up "$DEMO_HOSTS"
+inventory=$TENCENTOS_FLEET_WORKDIR/ssh-fleet/demo/inventory/hosts.yml
 
-step "site playbook"
+step "provision playbook"
 report_dir=$TENCENTOS_FLEET_WORKDIR/report
-# The repositories come from the local signed mirror, which holds these repositories of each release.
-"$VENV/bin/ansible-playbook" -i "$TENCENTOS_FLEET_WORKDIR/inventory.yml" "$PROJECT_DIR/playbooks/site.yml" \
-    -e "tencentos_fleet_report_dir=$report_dir" \
-    -e tencentos_fleet_configure_repos=true \
-    -e "tencentos_repos_mirror=$REPO_URL_GUEST" \
-    -e "tencentos_repos_gpg_key_url=$REPO_URL_GUEST/RPM-GPG-KEY-tencentos-fleet-test" \
-    -e '{"tencentos_repos_sections": ["tlinux", "tlinux-tkernel3", "tlinux-tkernel4", "tencentos-baseos", "tencentos-tencentos", "opencloudos-baseos", "tencentos-kernel"]}'
+"$VENV/bin/ansible-playbook" -i "$inventory" "$PROJECT_DIR/playbooks/provision.yml" \
+    -e "tencentos_fleet_report_dir=$report_dir"
 
 echo
-echo "SIMULATION: these hosts are containers that imitate TencentOS userland and kernel"
-echo "interfaces (see docs/simulation.md); the report shows what the collection detected."
+echo "SIMULATION: these hosts are containers that imitate TencentOS userland and kernel interfaces,"
+echo "reached over SSH (see docs/simulation.md); the report shows what the collection detected and did."
 echo
 cat "$report_dir/fleet-report.txt"
 echo
-echo "demo finished in $(( $(date +%s) - started )) s; report in $report_dir; stop the hosts with: make fleet-down"
+echo "demo finished in $(( $(date +%s) - started )) s; report in $report_dir; inventory $inventory"
+echo "a shell on a host: bash molecule/resources/scripts/ssh-fleet.sh ssh tos24; stop the hosts: make fleet-down"

@@ -8,10 +8,16 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 started=$(date +%s)
-# Leave the local mirror as it was found: stop it at the end unless it was already serving.
-if ! bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" status >/dev/null 2>&1; then
-    trap 'bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" stop' EXIT
-fi
+# Leave the local mirror as it was found: stop it at the end unless it was already serving. An SSH fleet
+# this run started goes in any case.
+mirror_was_up=no ssh_fleet_up=no
+bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" status >/dev/null 2>&1 && mirror_was_up=yes
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+    [ "$ssh_fleet_up" = no ] || bash "$PROJECT_DIR/molecule/resources/scripts/ssh-fleet.sh" down || true
+    [ "$mirror_was_up" = yes ] || bash "$PROJECT_DIR/molecule/resources/scripts/serve-repo.sh" stop
+}
+trap cleanup EXIT
 bash "$PROJECT_DIR/tools/setup.sh"
 
 guard=$TENCENTOS_FLEET_WORKDIR/sysctl-before-tests
@@ -39,19 +45,40 @@ for controller in "$VENV_OLDEST" "$VENV_NEWEST"; do
 done
 step "molecule"
 bash tools/molecule.sh
-step "the filter plugins of the playbooks' reports, on the oldest and newest controller"
+step "the controller's plugins (the reports' filters, the tencentos_facts action), on the oldest and newest controller"
 # Controller code: tools/units.sh, which runs target Pythons, does not collect their tests.
 for controller in "$VENV_OLDEST" "$VENV_NEWEST"; do
-    PYTHONPATH=$COLLECTIONS_DIR "$controller/bin/python" -m pytest -p no:cacheprovider -q tests/unit/plugins/filter
+    PYTHONPATH=$COLLECTIONS_DIR "$controller/bin/python" -m pytest -p no:cacheprovider -q tests/unit/plugins/filter \
+        tests/unit/plugins/action
 done
-step "the simulated fleet checks itself (kernel interface, namespaces, mirror, reboot)"
+step "the simulated fleet checks itself (podman hosts: kernel interface, namespaces, mirror, reboot)"
 bash molecule/resources/scripts/fleet.sh up
 bash molecule/resources/scripts/verify-fleet.sh
-step "every playbook (site, stats_isolation, hotpatch, kernel_upgrade) on the simulated fleet, from the oldest and newest controller"
-TENCENTOS_FLEET_INVENTORY=$TENCENTOS_FLEET_WORKDIR/inventory.yml \
-TENCENTOS_FLEET_PLAYBOOK_CONTROLLERS="oldest=$VENV_OLDEST/bin/ansible-playbook newest=$VENV_NEWEST/bin/ansible-playbook" \
-    "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/fleet
 bash molecule/resources/scripts/fleet.sh down
+
+step "every playbook (site, provision, stats_isolation, hotpatch, kernel_upgrade) over SSH on nine simulated hosts, from the oldest and newest controller"
+# A fleet of the tests' own (the demo's, if one is up, is left alone), taken down at the end whatever happens.
+export SSH_FLEET_NAME=tests SSH_FLEET_NET=10.254
+ssh_fleet_up=yes
+fleet_tests() {
+    TENCENTOS_FLEET_INVENTORY=$TENCENTOS_FLEET_WORKDIR/ssh-fleet/tests/inventory/hosts.yml \
+    REPO_URL_GUEST=http://$SSH_FLEET_NET.0.1:$REPO_PORT \
+    TENCENTOS_FLEET_PLAYBOOK_CONTROLLERS="oldest=$VENV_OLDEST/bin/ansible-playbook newest=$VENV_NEWEST/bin/ansible-playbook" \
+        "$VENV/bin/python" -m pytest -p no:cacheprovider -q "$@"
+}
+# provision.yml is what a fresh fleet gets first; the other playbooks' tests expect hosts it has not changed
+# (no staged kernel, no hot patch), so each starts from freshly booted hosts (`up` starts them again).
+bash molecule/resources/scripts/ssh-fleet.sh up 9
+fleet_tests tests/fleet/test_provision.py
+bash molecule/resources/scripts/ssh-fleet.sh up 9
+fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py
+bash molecule/resources/scripts/ssh-fleet.sh down
+ssh_fleet_up=no
+unset SSH_FLEET_NAME SSH_FLEET_NET
+
+step "make bench's fleet cases, small: three SSH hosts, every case once, the tables and results.json, the fleet down"
+# The whole path of `make bench`; no speed is asserted. A BENCH_DIR of its own, so that a real run's results stay.
+BENCH_SIZES=3 BENCH_ONLY='fleet-*' BENCH_REPEAT=1 BENCH_DIR=$TENCENTOS_FLEET_WORKDIR/bench-small bash tools/bench.sh
 
 step "the machine's own sysctls are unchanged"
 bash "$PROJECT_DIR/molecule/resources/scripts/sysctl-guard.sh" check "$guard"

@@ -17,6 +17,7 @@ description:
   - Per host, counts tasks executed (ok or failed, as the PLAY RECAP's ok + failed; skipped tasks are
     not executed), module runs (one per task, or one per item of a loop), changed module runs, and
     failed or unreachable results.
+  - The implicit localhost (a play on the controller, such as a report) is not counted.
   - At the end of the playbook writes them as JSON to the file named by the environment variable
     BENCH_COUNTS_FILE; without it, does nothing.
 requirements:
@@ -42,6 +43,10 @@ class CallbackModule(CallbackBase):
         self.hosts = {}
 
     def _add(self, result, field):
+        # The implicit localhost is the controller running a play of its own (a report), not a host of
+        # the fleet: its tasks are in the run's wall time, not in what each host executed.
+        if result._host.implicit:
+            return
         counts = self.hosts.setdefault(result._host.get_name(), dict((name, 0) for name in FIELDS))
         counts[field] += 1
 
