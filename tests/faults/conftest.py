@@ -29,7 +29,6 @@ import subprocess
 import time
 
 import pytest
-import yaml
 
 import hoststate
 
@@ -155,19 +154,10 @@ class Fleet(object):
         self.work = work
         self.inventory = inventory
         self.config = config
-        self.vars_inventory = os.path.join(work, 'fault-vars.yml')
-        self.control_dir = os.path.join(work, 'cp')
         self.seed = SEED
         self.roots = {}
         self.runs = 0
         self.last_state = None
-        os.makedirs(self.control_dir)
-        # Variables of this suite's own, an inventory source after the fleet's: no pty for the commands Ansible
-        # runs without a module (the reboot's shutdown). The simulation's reboot stand-in schedules the reboot
-        # from a background process that the end of a pty session kills before it runs: the host never reboots
-        # and ansible.builtin.reboot times out.
-        with open(self.vars_inventory, 'w') as handle:
-            yaml.safe_dump({'all': {'vars': {'ansible_ssh_use_tty': False}}}, handle)
         self.hosts = inventory_hosts(self)
 
     def say(self, text):
@@ -183,7 +173,6 @@ class Fleet(object):
                    ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, 'callback_plugins'),
                    # profile_tasks: the time of every task in the logs, to see where a slow case spends it.
                    ANSIBLE_CALLBACKS_ENABLED='fault_pause,ansible.posix.profile_tasks',
-                   ANSIBLE_SSH_CONTROL_PATH_DIR=self.control_dir,
                    ANSIBLE_RETRY_FILES_ENABLED='0')
         env.update(extra)
         return env
@@ -200,7 +189,7 @@ class Fleet(object):
         self.runs += 1
         label = '%02d-%s' % (self.runs, label or os.path.splitext(os.path.basename(name))[0])
         log = os.path.join(self.work, label + '.log')
-        command = [CONTROLLER, '-i', self.inventory, '-i', self.vars_inventory, name,
+        command = [CONTROLLER, '-i', self.inventory, name,
                    '-e', json.dumps(extra_vars or {})] + (['--limit', ','.join(limit)] if limit else [])
         env = self.env()
         if pause:
@@ -211,7 +200,7 @@ class Fleet(object):
             env.update(TENCENTOS_FAULT_PAUSE_PLAY=str(pause[0]), TENCENTOS_FAULT_PAUSE_TASK=pause[1],
                        TENCENTOS_FAULT_PAUSE_DIR=pause_dir)
             reader = os.open(os.path.join(pause_dir, 'paused'), os.O_RDONLY | os.O_NONBLOCK)
-        self.say('%s: %s' % (label, ' '.join(command[5:])))
+        self.say('%s: %s' % (label, ' '.join(command[3:])))
         started = time.time()
         with open(log, 'w') as output:
             process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT,
@@ -312,12 +301,6 @@ class Fleet(object):
         self.say('mirror answers 500 from now on')
         return server
 
-    def close_connections(self):
-        """End the ssh master connections (ControlPersist) this suite's runs left, killed runs' included."""
-        for path in os.listdir(self.control_dir):
-            subprocess.run(['ssh', '-o', 'ControlPath=%s' % os.path.join(self.control_dir, path), '-O', 'exit', 'fleet'],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-
 
 def fleet_env():
     return dict(os.environ, SSH_FLEET_NAME=FLEET_NAME, SSH_FLEET_NET=FLEET_NET)
@@ -326,7 +309,7 @@ def fleet_env():
 def inventory_hosts(fleet):
     """The fleet's hosts in the order Ansible gives a play's hosts (its waves are slices of it)."""
     listing = subprocess.run([os.path.join(os.path.dirname(CONTROLLER), 'ansible'), 'all', '--list-hosts',
-                              '-i', fleet.inventory, '-i', fleet.vars_inventory],
+                              '-i', fleet.inventory],
                              env=fleet.env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
                              check=True).stdout
     return [line.strip() for line in listing.splitlines()[1:] if line.strip()]
@@ -338,7 +321,6 @@ def fleet(request):
     work = os.path.join(RESULTS, 'run')
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    the_fleet = None
     try:
         subprocess.run(['bash', SSH_FLEET, 'up', str(HOSTS)], env=fleet_env(), check=True)
         inventory = os.path.join(WORKDIR, 'ssh-fleet', FLEET_NAME, 'inventory', 'hosts.yml')
@@ -349,8 +331,7 @@ def fleet(request):
         assert repos.returncode == 0, repos.output[-3000:]
         yield the_fleet
     finally:
-        if the_fleet is not None:
-            the_fleet.close_connections()
+        # down also ends the ssh master connections (ControlPersist) the runs left, a killed run's included.
         subprocess.run(['bash', SSH_FLEET, 'down'], env=fleet_env(), check=False)
 
 
