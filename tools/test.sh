@@ -2,8 +2,8 @@
 # The whole test suite: lint, sanity on the oldest and newest controller, unit tests on
 # every target Python, the module on every target Python through a real controller, the
 # inventory plugin on the oldest and newest controller, the molecule scenarios, and every
-# playbook on the simulated fleet from the oldest and newest controller. The machine's own
-# sysctls are checked to be untouched at the end.
+# playbook on the simulated fleet from the oldest and newest controller, the fault suite and the
+# benchmarks on small SSH fleets. The machine's own sysctls are checked to be untouched at the end.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -75,6 +75,10 @@ fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py
 bash molecule/resources/scripts/ssh-fleet.sh down
 ssh_fleet_up=no
 unset SSH_FLEET_NAME SSH_FLEET_NET
+
+step "make faults, small: every fault case on 20 SSH hosts, each host's state asserted, the table of host counts"
+# The fault suite's fleet (SSH_FLEET_NAME=faults) is taken down by its own fixture, whatever happens.
+FAULT_HOSTS=20 bash tools/faults.sh
 
 step "make bench's fleet cases, small: three SSH hosts, every case once, the tables and results.json, the fleet down"
 # The whole path of `make bench`; no speed is asserted. A BENCH_DIR of its own, so that a real run's results stay.

@@ -40,6 +40,10 @@ default_ulimits = ["nofile=16384:16384", "nproc=16384:16384"]
 # network stack) instead of root's default netavark bridge, which changes the machine: it creates the
 # podman0 bridge, adds iptables rules and sets net.ipv4.ip_forward=1.
 netns = "slirp4netns"
+# Each container's own session keyring is charged to the user that is root inside it (uid 100000
+# for every simulated host), whose quota (kernel.keys.maxkeys, 200 here) then caps the hosts a machine
+# can start at about 200. Nothing in the simulated hosts uses the kernel keyring.
+keyring = false
 
 [engine]
 # crun 1.8.1 refuses cgroup v1 "hybrid" hosts ("cgroups in hybrid mode not supported"); runc works.
