@@ -6,6 +6,7 @@
 # case (hosts, changed, failed and named, left inconsistent), also when a case failed.
 #   FAULT_HOSTS   hosts of the fleet (default 200; make test runs 20)
 #   FAULT_SEED    seed of the choice of the hosts each case breaks (printed)
+# Arguments, if any, replace tests/faults as pytest's selection: tools/faults.sh tests/faults/test_rolling_upgrade.py
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -18,7 +19,7 @@ mkdir -p "$results"
 rm -f "$results"/*.json
 step "the fault suite on $FAULT_HOSTS simulated hosts over SSH"
 status=0
-(cd "$PROJECT_DIR" && "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rA tests/faults) || status=$?
+(cd "$PROJECT_DIR" && "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rA "${@:-tests/faults}") || status=$?
 
 step "hosts of each fault case"
 if ! "$VENV/bin/python" "$PROJECT_DIR/tests/faults/table.py" "$results" && [ "$status" = 0 ]; then

@@ -22,6 +22,16 @@ need_podman_conf() {
   [ -f "$CONTAINERS_CONF" ] || die "$CONTAINERS_CONF missing: run molecule/resources/scripts/prepare-machine.sh"
 }
 
+# The pid in PIDFILE if that process is still the mirror's http.server on ADDRESS:$REPO_PORT (a pid file
+# outlives its process, and the pid may have been reused); fails otherwise.
+#   mirror_server_pid PIDFILE ADDRESS
+mirror_server_pid() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] || return 1
+  { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q "http.server --bind $2 $REPO_PORT " || return 1
+  echo "$pid"
+}
+
 # Images and container names are machine-wide, whatever the WORKDIR: two runs of the same script
 # (a developer's and CI's, or two WORKDIRs) wait for each other instead of colliding.
 #   machine_lock NAME "$@"   at the top of a script: runs the script again under flock(1).

@@ -12,13 +12,7 @@ PIDFILE=$WORKDIR/serve-repo.pid
 LOGFILE=$WORKDIR/serve-repo.log
 
 # The pid in the file is ours only while it still runs our server (pids are reused).
-server_pid() {
-  local pid
-  [ -f "$PIDFILE" ] || return 1
-  pid=$(cat "$PIDFILE")
-  [ -n "$pid" ] && { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q "http.server --bind 127.0.0.1 $REPO_PORT" || return 1
-  echo "$pid"
-}
+server_pid() { mirror_server_pid "$PIDFILE" 127.0.0.1; }
 
 repos() { yaml_table "$RESOURCES/mirror/packages.yml" repo | sort -u; }
 

@@ -79,12 +79,7 @@ bridge_up() {
   ip link set "$BRIDGE" up
 }
 
-mirror_pid() {
-  local pid
-  pid=$(cat "$MIRROR_PIDFILE" 2>/dev/null) || return 1
-  { tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -q "http.server --bind $BRIDGE_IP " || return 1
-  echo "$pid"
-}
+mirror_pid() { mirror_server_pid "$MIRROR_PIDFILE" "$BRIDGE_IP"; }
 
 # The local mirror ($WORKDIR/mirror, as serve-repo.sh serves it on loopback) on the bridge's address.
 mirror_start() {
