@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import (
     LINE_IDS,
+    UNAME_R_FORM,
     kernel_line,
     line_info,
     nvra,
@@ -27,7 +28,6 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release imp
 )
 
 EXTRA_SUFFIXES = ('devel', 'headers')
-_UNAME_FORM = re.compile(r'^\d+\.\d+(?:\.\d+)?-[0-9A-Za-z][0-9A-Za-z._+~-]*$')
 # RPM release dist tags never appear in a TK3/TK4 or OpenCloudOS 8 `uname -r` (facts sheet, "Kernel lines").
 _RPM_DIST = re.compile(r'\.(?:tl[23]|oc8)(?:\.[a-z0-9_]+)?$')
 _SECTION = re.compile(r'^(Installed|Available|Extra|Obsoleting)\b.*Packages$')
@@ -44,7 +44,7 @@ def version_problem(version):
     # '%s' in quotes, not %r: Python 2 would print u'...'.
     if version and version.startswith('kernel'):
         return "'%s' is a package name; give the kernel release as uname -r prints it" % (version,)
-    if not version or not _UNAME_FORM.match(version):
+    if not version or not UNAME_R_FORM.match(version):
         return "'%s' is neither 'latest' nor a kernel release as uname -r prints it (e.g. 4.14.105-19-0013)" % (
             version or '',)
     if _RPM_DIST.search(version):

@@ -18,7 +18,7 @@ import fnmatch
 import os
 import re
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import INITIAL_NAMESPACE_LINKS
+from ansible_collections.tencentos.fleet.plugins.module_utils.namespaces import INITIAL_NAMESPACE_LINKS
 
 PROC_SYS = '/proc/sys'
 DEFAULT_FILE = '/etc/sysctl.d/99-tencentos-fleet.conf'

@@ -140,13 +140,12 @@ installed:
 '''
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import boot_files
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text, write_atomically
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -154,19 +153,8 @@ ROOT = '/'
 
 def write_grubenv(module, root, content):
     """Replace the environment block atomically, through a symbolic link if it is one."""
-    path = os.path.realpath(host_path(root, boot_loader.GRUBENV_PATH))
-    handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.grubenv-')
-    with os.fdopen(handle, 'wb') as staged_file:
-        staged_file.write(content.encode('utf-8'))
-        # On the way to a reboot: a block lost in a crash would make GRUB boot its first entry.
-        staged_file.flush()
-        os.fsync(staged_file.fileno())
-    module.atomic_move(staged, path)
-    directory = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    # On the way to a reboot: a block lost in a crash would make GRUB boot its first entry.
+    write_atomically(host_path(root, boot_loader.GRUBENV_PATH), content, module=module)
 
 
 def unbootable_files(root, kernel):

@@ -190,7 +190,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
 from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.installed_kernels import gather_kernel
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'

@@ -217,14 +217,14 @@ boot_unit:
 '''
 
 import os
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import livepatch
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    KPATCH_SYSFS, LIVEPATCH_SYSFS, host_path, hot_patch_dirs, livepatch_abi, read_hot_patches, read_text)
+from ansible_collections.tencentos.fleet.plugins.module_utils.features import (
+    KPATCH_SYSFS, LIVEPATCH_SYSFS, hot_patch_dirs, livepatch_abi, read_hot_patches)
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text, write_atomically
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -382,7 +382,7 @@ class Host:
 
     def copy(self, source):
         target = livepatch.installed_path(self.kernel, self.name)
-        write_file(self.module, host_path(self.root, target), read_bytes(host_path(self.root, source)), 0o644)
+        write_atomically(host_path(self.root, target), read_bytes(host_path(self.root, source)), 0o644, self.module)
         # A copy under a dashed file name would be loaded at boot too, after this one: "File exists".
         for path in livepatch.installed_copies(self.root, self.kernel, self.name):
             if path != target:
@@ -398,25 +398,12 @@ def read_bytes(path):
         return handle.read()
 
 
-def write_file(module, path, content, mode):
-    """Write a file atomically (a temporary file in the same directory, then a rename)."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, staged = tempfile.mkstemp(dir=directory, prefix='.tencentos-fleet-')
-    with os.fdopen(handle, 'wb') as staged_file:
-        staged_file.write(content)
-    module.atomic_move(staged, path)
-    # atomic_move gives a new file 0666 less the umask and an old file its old mode.
-    os.chmod(path, mode)
-
-
 def enable_boot_unit(module, root, unit):
     """Put the boot unit in place and enable it as `systemctl enable` does: a link in the target's wants."""
     name, path, text = unit
     if text is not None:
-        write_file(module, host_path(root, livepatch.OWN_SCRIPT_PATH), livepatch.OWN_SCRIPT.encode('utf-8'), 0o755)
-        write_file(module, host_path(root, path), text.encode('utf-8'), 0o644)
+        write_atomically(host_path(root, livepatch.OWN_SCRIPT_PATH), livepatch.OWN_SCRIPT.encode('utf-8'), 0o755, module)
+        write_atomically(host_path(root, path), text.encode('utf-8'), 0o644, module)
     link = host_path(root, livepatch.WANTS_DIR + '/' + name)
     if not os.path.isdir(os.path.dirname(link)):
         os.makedirs(os.path.dirname(link), 0o755)

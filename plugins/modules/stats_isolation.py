@@ -197,7 +197,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import stats_isolation as si
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path
 
 # The directory that stands for / (unit tests point it at a fixture tree).
 ROOT = '/'

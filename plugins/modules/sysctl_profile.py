@@ -191,13 +191,13 @@ overridden_at_boot:
 
 import errno
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import sysctl_settings as ss
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    INITIAL_NAMESPACE_LINKS, gather_virtualization, host_path, read_link, read_text)
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_link, read_text, write_atomically
+from ansible_collections.tencentos.fleet.plugins.module_utils.namespaces import (
+    INITIAL_NAMESPACE_LINKS, gather_virtualization)
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -283,18 +283,7 @@ def apply_live(root, writes):
 
 def write_file(module, root, path, content):
     """Replace our sysctl.d file atomically, mode 0644."""
-    target = host_path(root, path)
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, staged = tempfile.mkstemp(dir=directory, prefix='.%s-' % os.path.basename(target))
-    with os.fdopen(handle, 'wb') as staged_file:
-        staged_file.write(content.encode('utf-8'))
-        staged_file.flush()
-        os.fsync(staged_file.fileno())
-    module.atomic_move(staged, target)
-    # atomic_move gives a new file 0666 less the umask and an old file its old mode.
-    os.chmod(target, 0o644)
+    write_atomically(host_path(root, path), content, 0o644, module)
 
 
 def restore_file(module, root, path, before_text):
