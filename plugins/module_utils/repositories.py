@@ -22,7 +22,7 @@ KEY_ORDER = ('name', 'baseurl', 'mirrorlist', 'enabled', 'gpgcheck', 'repo_gpgch
              'includepkgs', 'exclude', 'metadata_expire', 'sslverify', 'proxy',
              'proxy_username', 'proxy_password', 'skip_if_unavailable')
 
-_REPO_ID = re.compile(r'^[A-Za-z0-9_.:-]+$')
+_REPO_ID = re.compile(r'^[A-Za-z0-9_.:-]+\Z')
 # A section header of a .repo file: "[id]" alone on its line (yum and dnf read the file as INI).
 _SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 

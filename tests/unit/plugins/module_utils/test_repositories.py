@@ -176,3 +176,9 @@ def test_repository_without_gpgcheck_inherits_the_main_setting(tmpdir):
 
 def test_no_repositories(tmpdir):
     assert repositories.gather_repos(str(tmpdir)) == {'managed_file': None, 'enabled': [], 'hosts': [], 'gpgcheck': False}
+
+
+def test_a_repository_id_with_a_final_newline_is_refused():
+    # $ would match before the newline; the id would then open a section yum cannot read.
+    found = repositories.problems([{'id': 'tencentos-baseos\n', 'baseurl': 'http://m/'}])
+    assert found == ["repos[0]: id 'tencentos-baseos\\n' must be letters, digits and _ . : -"]
