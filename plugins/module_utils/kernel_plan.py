@@ -256,16 +256,6 @@ def running_as_target(running, installed):
             'repos': [], 'installed': True, 'line': kernel_line(running), 'uname_source': None}
 
 
-def parse_failed_boots(text):
-    """Read the kernel role's record of kernels that did not come up: uname -r -> when."""
-    failed = {}
-    for line in (text or '').splitlines():
-        fields = line.split(None, 1)
-        if fields and not fields[0].startswith('#'):
-            failed[fields[0]] = fields[1].strip() if len(fields) > 1 else 'unknown time'
-    return failed
-
-
 def free_space_problems(free_mb, minimum_mb):
     """List the paths whose free space (MiB) is below the minimum."""
     return ['%s has %d MiB free, the kernel role needs at least %d MiB' % (path, free_mb[path], minimum_mb[path])
