@@ -262,7 +262,7 @@ def main():
         module.fail_json(msg='repos: %s; nothing was changed' % '; '.join(wrong))
     if params['exclusive']:
         dropped = repositories.dropped_by_exclusive(params['release_repos'], [repo['id'] for repo in repos],
-                                                  params['remove'])
+                                                    params['remove'])
         if dropped:
             module.fail_json(msg='exclusive: the release\'s own repositories %s would be dropped, as the other '
                                  'repository files are moved aside and repos does not define them; configure them '

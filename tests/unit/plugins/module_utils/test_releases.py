@@ -131,7 +131,7 @@ def test_a_release_file_of_another_major_does_not_change_the_version():
 
 def test_centos_6_without_os_release_is_still_centos():
     release = releases.classify_release({}, {'/etc/centos-release': 'CentOS release 6.10 (Final)\n',
-                                              '/etc/redhat-release': 'CentOS release 6.10 (Final)\n'})
+                                             '/etc/redhat-release': 'CentOS release 6.10 (Final)\n'})
     assert (release['family'], release['distribution'], release['name']) == ('centos', 'CentOS', 'CentOS')
     assert (release['version'], release['major'], release['pkg_mgr']) == ('6.10', 6, 'yum')
     assert release['source'] == '/etc/centos-release'

@@ -128,7 +128,7 @@ def test_exclusive_would_drop_what_the_written_file_leaves_out():
 
 def test_exclusive_drops_only_what_is_removed_by_name():
     assert repositories.dropped_by_exclusive(TENCENTOS_24_REPOS, ['tlinux', 'tlinux-os', 'tlinux-updates'],
-                                           ['tlinux-extras']) == ['tlinux-tkernel4']
+                                             ['tlinux-extras']) == ['tlinux-tkernel4']
     assert repositories.dropped_by_exclusive(TENCENTOS_24_REPOS, ['tlinux'], TENCENTOS_24_REPOS[1:]) == []
 
 
