@@ -18,8 +18,9 @@ import pytest
 
 from ansible.module_utils import basic
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import files, livepatch, livepatch_host
+from ansible_collections.tencentos.fleet.plugins.module_utils import files, livepatch, livepatch_backup, livepatch_host
 from ansible_collections.tencentos.fleet.plugins.modules import livepatch as livepatch_module
+from ansible_collections.tencentos.fleet.plugins.modules import livepatch_set as livepatch_set_module
 
 try:
     import builtins
@@ -60,6 +61,13 @@ def patch_text(name, kernel, build=1, patch_format='livepatch'):
     return ''.join('%s=%s\n' % field for field in fields)
 
 
+class AllPaths:
+    """Every path: the FakeKernel's ``full`` once the disk is full."""
+
+    def __contains__(self, path):
+        return True
+
+
 class SysfsWrite:
     """A sysfs attribute opened for writing: each write goes to the kernel's store handler."""
 
@@ -98,7 +106,8 @@ class FakeKernel:
       completed unpatching frees the patch's directory on 5.x, and keeps it with enabled 0 on 4.14.
     - ``commands`` records each command (tool name, host paths), ``writes`` each sysfs write. A write of a
       file named in ``full`` fails with ENOSPC and leaves the file as it was, as write_atomically does on a
-      full disk.
+      full disk; the write of ``fills_disk`` fills it, for every write from then on. ``written`` records the
+      writes asked for, with the number of commands run before each.
     """
 
     def __init__(self, tmpdir, monkeypatch, release=TK4, abi='livepatch', kpatch_module=False):
@@ -112,8 +121,14 @@ class FakeKernel:
         self.writes = []
         # Transitions that do not complete: a direction (patch, unpatch) for every patch, or (name, direction).
         self.stall = set()
-        # Host paths whose writes fail as on a full disk, before anything is replaced.
+        # Host paths whose writes fail as on a full disk, before anything is replaced; a path whose write fills
+        # the disk, so that it and every write after it fail; each write asked for: (commands run before it, path).
         self.full = set()
+        self.fills_disk = None
+        self.written = []
+        # Patches built with the kernel's atomic replace (5.1+): once their transition completes, every other
+        # livepatch-format patch is disabled and freed (kernel Documentation/livepatch/cumulative-patches.rst).
+        self.replacing = set()
         self.transitions = {}
         self.rmmod_in_use = 0
         # What insmod answers for every module (a refusal the fake does not model otherwise), or None.
@@ -128,13 +143,13 @@ class FakeKernel:
         self.file('/proc/modules', OTHER_MODULES)
         self.present_abis()
         # Wherever the code looks these up: each module's ROOT, the waits and sysfs writes of livepatch_host,
-        # the file writes of livepatch_host, and the commands of AnsibleModule.
-        for module in (livepatch_module,):
+        # the file writes of livepatch_host and livepatch_backup, and the commands of AnsibleModule.
+        for module in (livepatch_module, livepatch_set_module):
             monkeypatch.setattr(module, 'ROOT', self.root)
         monkeypatch.setattr(livepatch_host, 'sleep', self.sleep)
         monkeypatch.setattr(livepatch_host, 'clock', self.clock)
         monkeypatch.setattr(livepatch_host, 'open', self.open, raising=False)
-        for module in (livepatch_host,):
+        for module in (livepatch_host, livepatch_backup):
             monkeypatch.setattr(module, 'write_atomically', self.write_atomically)
         # Plain functions on the class: the module instance comes first.
         monkeypatch.setattr(basic.AnsibleModule, 'run_command',
@@ -227,10 +242,17 @@ class FakeKernel:
             directory.join('transition').write('0\n')
             if direction == 'unpatch' and self.frees:
                 directory.remove()
+            if direction == 'patch' and name in self.replacing:
+                for other in self.path('/sys/kernel/livepatch').listdir():
+                    if other.basename != name:
+                        other.remove()
 
     # --- the disk -----------------------------------------------------------------------------------
 
     def write_atomically(self, path, content, mode=None, module=None):
+        self.written.append((len(self.commands), self.host(path)))
+        if self.host(path) == self.fills_disk:
+            self.full = AllPaths()
         if self.host(path) in self.full:
             raise OSError(errno.ENOSPC, 'No space left on device', path)
         return files.write_atomically(path, content, mode, module)
