@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import SUBSETS
+from ansible_collections.tencentos.fleet.plugins.module_utils.host_facts import SUBSETS
 
 # The key of ansible_facts.tencentos that records what was gathered in which play; never a subset of the module.
 GATHERED = 'gathered'

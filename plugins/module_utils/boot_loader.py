@@ -28,7 +28,7 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release imp
     parse_kernel_release,
     uname_from_boot_file,
 )
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text
 
 GRUBENV_SIZE = 1024
 GRUBENV_HEADER = '# GRUB Environment Block\n'

@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import (
     LINE_IDS,
+    UNAME_R_FORM,
     kernel_line,
     line_info,
     nvra,
@@ -27,7 +28,6 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release imp
 )
 
 EXTRA_SUFFIXES = ('devel', 'headers')
-_UNAME_FORM = re.compile(r'^\d+\.\d+(?:\.\d+)?-[0-9A-Za-z][0-9A-Za-z._+~-]*$')
 # RPM release dist tags never appear in a TK3/TK4 or OpenCloudOS 8 `uname -r` (facts sheet, "Kernel lines").
 _RPM_DIST = re.compile(r'\.(?:tl[23]|oc8)(?:\.[a-z0-9_]+)?$')
 _SECTION = re.compile(r'^(Installed|Available|Extra|Obsoleting)\b.*Packages$')
@@ -44,7 +44,7 @@ def version_problem(version):
     # '%s' in quotes, not %r: Python 2 would print u'...'.
     if version and version.startswith('kernel'):
         return "'%s' is a package name; give the kernel release as uname -r prints it" % (version,)
-    if not version or not _UNAME_FORM.match(version):
+    if not version or not UNAME_R_FORM.match(version):
         return "'%s' is neither 'latest' nor a kernel release as uname -r prints it (e.g. 4.14.105-19-0013)" % (
             version or '',)
     if _RPM_DIST.search(version):
@@ -254,16 +254,6 @@ def running_as_target(running, installed):
                     'uname_source': entry.get('uname_source')}
     return {'uname_r': running, 'nvra': None, 'name': None, 'version': None, 'release': None, 'arch': None,
             'repos': [], 'installed': True, 'line': kernel_line(running), 'uname_source': None}
-
-
-def parse_failed_boots(text):
-    """Read the kernel role's record of kernels that did not come up: uname -r -> when."""
-    failed = {}
-    for line in (text or '').splitlines():
-        fields = line.split(None, 1)
-        if fields and not fields[0].startswith('#'):
-            failed[fields[0]] = fields[1].strip() if len(fields) > 1 else 'unknown time'
-    return failed
 
 
 def free_space_problems(free_mb, minimum_mb):

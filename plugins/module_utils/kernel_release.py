@@ -80,6 +80,8 @@ _LINES_BY_ID = dict((line['id'], line) for line in LINES)
 KERNEL_PACKAGES = tuple(sorted(set(name for line in LINES for name in line['packages'])))
 
 _UNAME = re.compile(r'^(\d+)\.(\d+)(?:\.(\d+))?(?:-(.*))?$')
+# What `uname -r` prints, as input is checked against it: \Z and not $, which would let a final newline through.
+UNAME_R_FORM = re.compile(r'\d+\.\d+(?:\.\d+)?-[0-9A-Za-z][0-9A-Za-z._+~-]*\Z')
 # The local part (after "<upstream>-", without the architecture) of each line's uname -r:
 # tlinux builds "1-tlinux3-0013[.1]", "1-tlinux2_kvm_guest-0055[.tl2]"
 _TLINUX_LOCAL = re.compile(r'^(\d+)-(tlinux\d[a-z0-9_]*)-(\d+(?:\.\d+)*)(?:\.tl\d)?$')

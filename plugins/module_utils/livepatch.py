@@ -17,8 +17,8 @@ __metaclass__ = type
 import os
 import re
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    KPATCH_SYSFS, host_path, list_dir, read_hot_patches, read_link, read_text)
+from ansible_collections.tencentos.fleet.plugins.module_utils.features import KPATCH_SYSFS, read_hot_patches
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, list_dir, read_link, read_text
 
 STATES = ('loaded', 'installed', 'disabled', 'absent')
 

@@ -24,13 +24,9 @@ import os
 import re
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import parse_kernel_release
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    cgroupfs_state,
-    host_path,
-    parse_mounts,
-    read_text,
-    stats_isolation_state,
-)
+from ansible_collections.tencentos.fleet.plugins.module_utils.features import (
+    cgroupfs_state, parse_mounts, stats_isolation_state)
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text
 
 HOST_SWITCH = '/proc/sys/kernel/stats_isolated'
 CONTAINER_SWITCH = '/proc/sys/kernel/container_stats_isolated'

@@ -18,7 +18,7 @@ import fnmatch
 import os
 import re
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import INITIAL_NAMESPACE_LINKS
+from ansible_collections.tencentos.fleet.plugins.module_utils.namespaces import INITIAL_NAMESPACE_LINKS
 
 PROC_SYS = '/proc/sys'
 DEFAULT_FILE = '/etc/sysctl.d/99-tencentos-fleet.conf'
@@ -55,7 +55,7 @@ NAMESPACE_KINDS = {'network': 'net', 'IPC': 'ipc', 'UTS': 'uts', 'user': 'user',
 # net_core_table, which holds netdev_max_backlog): no other namespace shows this key.
 INITIAL_NETNS_ONLY_KEY = 'net/core/netdev_max_backlog'
 
-_KEY_PART = re.compile(r'^[A-Za-z0-9_.:@+-]+$')
+_KEY_PART = re.compile(r'^[A-Za-z0-9_.:@+-]+\Z')
 
 
 def key_parts(key):
@@ -88,9 +88,9 @@ def proc_path(key, proc_sys=PROC_SYS):
 
 
 # proc_get_long(): an optional '-', then base 0 as strtoul reads it; '08' and '+1' are not numbers to it.
-_HEX = re.compile(r'^(-?)0[xX]([0-9a-fA-F]+)$')
-_OCTAL = re.compile(r'^(-?)0([0-7]+)$')
-_DECIMAL = re.compile(r'^(-?)([1-9][0-9]*|0)$')
+_HEX = re.compile(r'^(-?)0[xX]([0-9a-fA-F]+)\Z')
+_OCTAL = re.compile(r'^(-?)0([0-7]+)\Z')
+_DECIMAL = re.compile(r'^(-?)([1-9][0-9]*|0)\Z')
 
 
 def _number_token(token):

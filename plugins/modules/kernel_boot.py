@@ -46,6 +46,15 @@ options:
     description: Clear a pending one-time entry (when O(next_kernel) is not given).
     type: bool
     default: false
+  failed_boot:
+    description:
+      - Kernel, as C(uname -r) prints it, that did not come up: recorded with the time (UTC) in
+        C(/var/lib/tencentos-fleet/kernel-boot-failures), which C(tencentos.fleet.kernel_target) reads so that a
+        re-run does not boot it again.
+    type: str
+  came_up:
+    description: Kernel, as C(uname -r) prints it, that now runs: its line in that record, if any, is removed.
+    type: str
   install:
     description:
       - Packages (name-version-release.arch) to install before the boot entries are written, such as the kernel
@@ -131,6 +140,13 @@ changes:
   returned: always
   type: dict
   sample: {next_entry: 4a1f-5.4.119-19-0010.1}
+failed_boots:
+  description:
+    - The kernels recorded as not having come up, uname -r to when (UTC), after this task (in check mode, as it
+      would leave them). Only with O(failed_boot) or O(came_up).
+  returned: when O(failed_boot) or O(came_up) is given
+  type: dict
+  sample: {5.4.241-1-tlinux4-0017.7: "2026-12-07T10:31:09Z"}
 installed:
   description: Packages of O(install) that were installed (that would be, in check mode).
   returned: always
@@ -140,13 +156,13 @@ installed:
 '''
 
 import os
-import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
+from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader, failed_boots
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import boot_files
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text, write_atomically
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -154,19 +170,8 @@ ROOT = '/'
 
 def write_grubenv(module, root, content):
     """Replace the environment block atomically, through a symbolic link if it is one."""
-    path = os.path.realpath(host_path(root, boot_loader.GRUBENV_PATH))
-    handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.grubenv-')
-    with os.fdopen(handle, 'wb') as staged_file:
-        staged_file.write(content.encode('utf-8'))
-        # On the way to a reboot: a block lost in a crash would make GRUB boot its first entry.
-        staged_file.flush()
-        os.fsync(staged_file.fileno())
-    module.atomic_move(staged, path)
-    directory = os.open(os.path.dirname(path), os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    # On the way to a reboot: a block lost in a crash would make GRUB boot its first entry.
+    write_atomically(host_path(root, boot_loader.GRUBENV_PATH), content, module=module)
 
 
 def unbootable_files(root, kernel):
@@ -215,6 +220,8 @@ def main():
             next_kernel=dict(type='str'),
             default_kernel=dict(type='str'),
             clear_next=dict(type='bool', default=False),
+            failed_boot=dict(type='str'),
+            came_up=dict(type='str'),
             install=dict(type='list', elements='str', default=[]),
             package_manager=dict(type='str', choices=['dnf', 'yum']),
         ),
@@ -248,10 +255,26 @@ def main():
         if absent:
             undo.fail('kernel %s cannot boot: %s missing or empty (did the package scriptlets run?)%s'
                       % (params['next_kernel'], ', '.join(absent), nothing), **result)
-    result['changed'] = bool(values) or bool(missing) or bool(to_install)
+    record_before = read_text(root, failed_boots.PATH)
+    record_after = record_before or ''
+    if params['came_up']:
+        record_after = failed_boots.without(record_after, params['came_up'])
+    if params['failed_boot']:
+        record_after = failed_boots.with_failure(record_after, params['failed_boot'],
+                                                 time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()))
+    record_changed = failed_boots.parse(record_after) != failed_boots.parse(record_before)
+    if params['failed_boot'] or params['came_up']:
+        result['failed_boots'] = failed_boots.parse(record_after)
+    result['changed'] = bool(values) or bool(missing) or bool(to_install) or record_changed
     if missing:
         result['msg'] = ('no boot entry for kernel %s yet: installing its package would create it'
                          % ', '.join(missing))
+    if record_changed and not module.check_mode:
+        # Before the boot entries: a record that cannot be written leaves GRUB's choice as it was.
+        try:
+            write_atomically(host_path(root, failed_boots.PATH), record_after, 0o644, module)
+        except (IOError, OSError) as error:
+            undo.fail('%s: %s%s' % (failed_boots.PATH, error, nothing), **result)
     if not values:
         module.exit_json(**result)
 

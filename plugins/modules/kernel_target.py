@@ -189,13 +189,13 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
-from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import gather_kernel, host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils import failed_boots, kernel_plan
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils.installed_kernels import gather_kernel
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
 # Kernels that did not come up after a one-time boot, written by the kernel role: "<uname -r> <when>" lines.
-FAILED_BOOTS = '/var/lib/tencentos-fleet/kernel-boot-failures'
 
 
 def free_mebibytes(root, path):
@@ -282,12 +282,12 @@ def main():
     if params['version'] == 'latest' and kernel_plan.newer_on_same_line(kernel['release'], target['uname_r']):
         # "latest" never goes back: the running kernel is newer than anything the repositories offer.
         target = kernel_plan.running_as_target(kernel['release'], kernel['installed'])
-    result['failed_boots'] = kernel_plan.parse_failed_boots(read_text(root, FAILED_BOOTS))
+    result['failed_boots'] = failed_boots.parse(read_text(root, failed_boots.PATH))
     failed_before = result['failed_boots'].get(target['uname_r'])
     if failed_before and target['uname_r'] != kernel['release'] and not params['retry_failed']:
         module.fail_json(msg='kernel %s did not come up on this host before (%s, recorded in %s); it is not tried '
                          'again unless retry_failed (role variable tencentos_kernel_retry_failed) is true'
-                         % (target['uname_r'], failed_before, FAILED_BOOTS), **result)
+                         % (target['uname_r'], failed_before, failed_boots.PATH), **result)
     specs, missing = kernel_plan.extra_packages(target, params['extras'], listing) if target['nvra'] else ([], [])
     if missing:
         module.fail_json(msg='not in the enabled repositories: %s' % ', '.join(missing), **result)

@@ -167,17 +167,17 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import repo_files
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import read_text
+from ansible_collections.tencentos.fleet.plugins.module_utils import repositories
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import read_text, write_atomically
 
 
 def probe_repomd(repos, variables, timeout):
     """Fetch every enabled repository's repomd.xml; return [{id, url, ok, error}]."""
     results = []
     for repo in repos:
-        if not repo_files.enabled(repo) or not repo.get('baseurl'):
+        if not repositories.enabled(repo) or not repo.get('baseurl'):
             continue
-        url = repo_files.repomd_url(repo['baseurl'], variables)
+        url = repositories.repomd_url(repo['baseurl'], variables)
         entry = {'id': repo['id'], 'url': url, 'ok': True}
         try:
             open_url(url, timeout=timeout, validate_certs=repo.get('sslverify', True) not in (False, 0, '0'),
@@ -255,14 +255,14 @@ def main():
         restore(module, path, params['restore_from'])
 
     repos = params['repos']
-    wrong = repo_files.problems(repos, params['allow_unsigned'])
+    wrong = repositories.problems(repos, params['allow_unsigned'])
     if not repos:
         wrong.append('repos is empty: give at least one repository')
     if wrong:
         module.fail_json(msg='repos: %s; nothing was changed' % '; '.join(wrong))
     if params['exclusive']:
-        dropped = repo_files.dropped_by_exclusive(params['release_repos'], [repo['id'] for repo in repos],
-                                                  params['remove'])
+        dropped = repositories.dropped_by_exclusive(params['release_repos'], [repo['id'] for repo in repos],
+                                                    params['remove'])
         if dropped:
             module.fail_json(msg='exclusive: the release\'s own repositories %s would be dropped, as the other '
                                  'repository files are moved aside and repos does not define them; configure them '
@@ -271,7 +271,7 @@ def main():
     if any(repo.get('gpgcheck') in (False, 0, '0') for repo in repos):
         module.warn('GPG checking is OFF for some repositories (allow_unsigned): packages from them are not verified')
 
-    content = repo_files.render(repos, params['header'])
+    content = repositories.render(repos, params['header'])
     result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={})
 
     if params['probe']:
@@ -281,7 +281,7 @@ def main():
             module.fail_json(msg='repository not reachable, nothing was changed: %s' % '; '.join(
                 '%s: %s (%s)' % (entry['id'], entry['url'], entry['error']) for entry in failed), **result)
         manager = params['package_manager'] or ('dnf' if module.get_bin_path('dnf') else 'yum')
-        enabled_ids = [repo['id'] for repo in repos if repo_files.enabled(repo)]
+        enabled_ids = [repo['id'] for repo in repos if repositories.enabled(repo)]
         if enabled_ids:
             rc, message = probe_metadata(module, manager, content, enabled_ids)
             if rc != 0:
@@ -292,7 +292,7 @@ def main():
     to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
     if not params['exclusive']:
         foreign = dict((name, read_text('/', name)) for name in foreign_files(os.path.dirname(path), path))
-        result['defined_elsewhere'] = repo_files.defined_elsewhere([repo['id'] for repo in repos], foreign)
+        result['defined_elsewhere'] = repositories.defined_elsewhere([repo['id'] for repo in repos], foreign)
         if result['defined_elsewhere']:
             module.warn('repository ids defined in other files too, so yum/dnf use only one definition of each: %s; '
                         'exclusive mode moves those files aside' % '; '.join(
@@ -318,11 +318,7 @@ def main():
             shutil.move(name, os.path.join(backup_dir, os.path.basename(name)))
         result.update(moved=to_move, backup_dir=backup_dir)
     if before != content:
-        handle, staged = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.tencentos-fleet-')
-        with os.fdopen(handle, 'w') as staged_file:
-            staged_file.write(content)
-        os.chmod(staged, 0o644)
-        module.atomic_move(staged, path)
+        write_atomically(path, content, 0o644, module)
     module.exit_json(**result)
 
 

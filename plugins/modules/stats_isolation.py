@@ -46,6 +46,12 @@ options:
         flags of the container's own cgroups. Use it in a task that runs in the container.
       - The result is confirmed through the container's own cgroup flag files where they are
         visible; where they are not, the write is done and reported as changed.
+      - Refused, before anything is written, where the task runs on the node itself (its PID namespace is
+        the initial one): there the write would switch the flags of the node's own cgroups, not a
+        container's. Where the PID namespace cannot be read, the write is done as asked.
+      - Not with O(state=enabled) or O(state=disabled): one task switches either the node (O(state), run on
+        the node) or one container (O(container_state), run inside it), never both; such a task is refused
+        before anything is written.
     type: str
     choices: [enabled, disabled]
   cgroups:
@@ -197,7 +203,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import stats_isolation as si
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import host_path
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path
+from ansible_collections.tencentos.fleet.plugins.module_utils.namespaces import namespace_facts
 
 # The directory that stands for / (unit tests point it at a fixture tree).
 ROOT = '/'
@@ -271,6 +278,20 @@ def switch_container(module, root, wanted):
     return result, True, before, None
 
 
+def contradiction(root, params):
+    """Why the options cannot be done together or here, or None; checked before anything is written."""
+    if not params['container_state']:
+        return None
+    if params['state'] != 'query':
+        return ('state=%s and container_state=%s: state switches the node (a task on the node), container_state '
+                'one container (a task inside it); give one of them' % (params['state'], params['container_state']))
+    if namespace_facts(root)['pid'].get('initial'):
+        return ('container_state=%s: this task runs on the node itself (the initial PID namespace), where '
+                'kernel.container_stats_isolated would switch the flags of the node\'s own cgroups; run it in a task '
+                'inside the container, or use state for the node' % params['container_state'])
+    return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -284,6 +305,9 @@ def main():
     )
     params = module.params
     root = ROOT
+    problem = contradiction(root, params)
+    if problem:
+        module.fail_json(msg=problem + '; nothing was changed')
     supported, host_switch, reason = si.support(root)
     if not supported and (params['state'] != 'query' or params['container_state']):
         wanted = 'state=%s' % params['state'] if params['state'] != 'query' else 'container_state=%s' % params['container_state']

@@ -58,6 +58,34 @@ options:
     type: str
     choices: [fail, warn, skip]
     default: fail
+  required:
+    description:
+      - Keys of O(settings) that must be in C(/proc/sys) whatever O(missing) says, such as those a user named
+        (a misspelt key is then an error, while a profile's own keys may be left out where a kernel lacks them).
+      - One missing is refused before anything changes. Keys that are not in O(settings) are ignored.
+    type: list
+    elements: str
+    default: []
+  variable_names:
+    description:
+      - How refusals name the options O(missing) and O(required), for a role that sets them from variables of its
+        own, so that a refusal names the variable the user set (V(missing), V(required) without it).
+    type: dict
+    default: {}
+  bridge_netfilter:
+    description:
+      - The host is to have the C(br_netfilter) kernel module, which adds the C(net.bridge.*) keys. It is listed
+        in O(modules_load_file) so that systemd-modules-load loads it at boot before systemd-sysctl applies the
+        file, and loaded now (C(modprobe br_netfilter)) where C(/proc/sys/net/bridge) is missing, before the
+        values are applied; the C(net.bridge.*) keys of O(settings) then count as present.
+      - Never loaded from a container (a kernel module is loaded into the whole machine); there the
+        C(net.bridge.*) keys that are missing are handled as O(missing) says.
+    type: bool
+    default: false
+  modules_load_file:
+    description: The modules-load.d file that lists C(br_netfilter), with O(bridge_netfilter).
+    type: path
+    default: /etc/modules-load.d/tencentos-fleet-br_netfilter.conf
   apply:
     description:
       - V(live) writes differing values to C(/proc/sys) as well as the file. V(persist_only) writes the file only,
@@ -182,6 +210,13 @@ pending:
   returned: always
   type: list
   elements: str
+bridge_netfilter:
+  description:
+    - With O(bridge_netfilter), C(loaded) (this run loaded C(br_netfilter), or in check mode would),
+      C(file) (O(modules_load_file)) and C(file_changed); null without it.
+  returned: always
+  type: dict
+  sample: {loaded: true, file: /etc/modules-load.d/tencentos-fleet-br_netfilter.conf, file_changed: true}
 overridden_at_boot:
   description: Keys that a file applied after this one at boot sets to another value, with that file and value.
   returned: always
@@ -191,13 +226,13 @@ overridden_at_boot:
 
 import errno
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import sysctl_settings as ss
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import (
-    INITIAL_NAMESPACE_LINKS, gather_virtualization, host_path, read_link, read_text)
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_link, read_text, write_atomically
+from ansible_collections.tencentos.fleet.plugins.module_utils.namespaces import (
+    INITIAL_NAMESPACE_LINKS, gather_virtualization)
 
 # Root of the host's file system; unit tests point it at a fixture tree.
 ROOT = '/'
@@ -283,18 +318,7 @@ def apply_live(root, writes):
 
 def write_file(module, root, path, content):
     """Replace our sysctl.d file atomically, mode 0644."""
-    target = host_path(root, path)
-    directory = os.path.dirname(target)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, staged = tempfile.mkstemp(dir=directory, prefix='.%s-' % os.path.basename(target))
-    with os.fdopen(handle, 'wb') as staged_file:
-        staged_file.write(content.encode('utf-8'))
-        staged_file.flush()
-        os.fsync(staged_file.fileno())
-    module.atomic_move(staged, target)
-    # atomic_move gives a new file 0666 less the umask and an old file its old mode.
-    os.chmod(target, 0o644)
+    write_atomically(host_path(root, path), content, 0o644, module)
 
 
 def restore_file(module, root, path, before_text):
@@ -344,6 +368,90 @@ def input_problems(params):
     return problems
 
 
+BRIDGE_MODULE = 'br_netfilter'
+BRIDGE_KEYS_DIR = 'net/bridge'
+
+
+def is_bridge_key(key):
+    return ss.canonical_name(key).startswith('net.bridge.')
+
+
+def plan_keys(root, params, confinement, private, file_before, loading_bridge):
+    """Every key's entry, and the keys present, missing and to write live; nothing is changed.
+
+    ``loading_bridge``: br_netfilter is about to be loaded (check mode: would be), so a missing
+    net.bridge key counts as present and to be applied.
+    """
+    settings = params['settings']
+    gate = read_live(root, ss.GATES['vm.max_map_count'])[1]
+    plan = dict(per_key={}, applied=[], persisted_only=[], missing=[], pending=[], present=[], writes=[])
+    for key in ss.order_keys(settings):
+        name = ss.canonical_name(key)
+        exists, before = read_live(root, key)
+        entry = dict(before=before, after=before, file_before=file_before.get(name, (None, None))[1],
+                     file=None, live='missing', reason=None)
+        plan['per_key'][key] = entry
+        if not exists and loading_bridge and is_bridge_key(key):
+            entry.update(file=ss.value_text(settings[key]), live='applied', after=ss.value_text(settings[key]),
+                         reason='added by br_netfilter, loaded first')
+            plan['present'].append(key)
+            plan['applied'].append(key)
+            continue
+        if not exists:
+            entry['reason'] = 'not in /proc/sys: the kernel lacks it, a kernel module that adds it is not loaded'
+            if confinement and name.startswith('net.'):
+                entry['reason'] += ', or it is global and %s does not show it' % confinement
+            plan['missing'].append(key)
+            continue
+        plan['present'].append(key)
+        entry['file'] = ss.value_text(settings[key])
+        refusal = ss.live_refusal(name, confinement, private, gate)
+        if params['apply'] == 'persist_only':
+            refusal = 'apply is persist_only: written to the file for the next boot'
+        elif refusal is None and before is None:
+            refusal = 'write-only: its value cannot be read back to compare, so it is written to the file only'
+        if refusal:
+            entry.update(live='not_applied', reason=refusal)
+            plan['persisted_only'].append(key)
+            if before is None or ss.normalise(before) != ss.normalise(settings[key]):
+                plan['pending'].append(key)
+        elif ss.normalise(before) == ss.normalise(settings[key]):
+            entry['live'] = 'unchanged'
+        else:
+            entry.update(live='applied', after=ss.value_text(settings[key]))
+            plan['writes'].append((key, settings[key], before))
+            plan['applied'].append(key)
+    return plan
+
+
+def missing_problem(params, missing):
+    """Why the missing keys stop the run before any change, or None."""
+    names = dict(missing='missing', required='required')
+    names.update(params['variable_names'])
+    named = [key for key in missing if key in params['required']]
+    if named:
+        return ('%s names %d key(s) not in /proc/sys: %s (the kernel does not have them whatever %s says: check the '
+                'spelling, or load the module that adds them)' % (names['required'], len(named), ', '.join(named),
+                                                                  names['missing']))
+    if missing and params['missing'] == 'fail':
+        return ('%d key(s) not in /proc/sys: %s (set %s=warn or skip to leave them out)'
+                % (len(missing), ', '.join(missing), names['missing']))
+    return None
+
+
+def load_bridge_module(module, root):
+    """modprobe br_netfilter; None, or why the bridge keys are still not there."""
+    modprobe = module.get_bin_path('modprobe', opt_dirs=['/sbin', '/usr/sbin'])
+    if not modprobe:
+        return 'modprobe not found (package kmod) to load %s for the net.bridge keys' % BRIDGE_MODULE
+    rc, out, err = module.run_command([modprobe, BRIDGE_MODULE])
+    if rc != 0:
+        return 'modprobe %s failed: %s' % (BRIDGE_MODULE, (err or out).strip())
+    if not os.path.isdir(host_path(root, os.path.join(ss.PROC_SYS, BRIDGE_KEYS_DIR))):
+        return 'modprobe %s succeeded, but %s/%s did not appear' % (BRIDGE_MODULE, ss.PROC_SYS, BRIDGE_KEYS_DIR)
+    return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -353,6 +461,10 @@ def main():
             apply=dict(type='str', choices=['live', 'persist_only'], default='live'),
             header=dict(type='str', default='Ansible managed by tencentos.fleet.sysctl_profile; '
                                             'local changes are overwritten'),
+            required=dict(type='list', elements='str', default=[]),
+            variable_names=dict(type='dict', default={}),
+            bridge_netfilter=dict(type='bool', default=False),
+            modules_load_file=dict(type='path', default='/etc/modules-load.d/tencentos-fleet-br_netfilter.conf'),
             red_lines=dict(type='list', elements='dict', default=[], options=dict(
                 key=dict(type='str', required=True, no_log=False),
                 value=dict(type='raw', required=True),
@@ -366,62 +478,49 @@ def main():
     settings = params['settings']
     path = params['file']
     result = dict(changed=False, file=path, file_changed=False, confinement=None, per_key={},
-                  applied=[], persisted_only=[], missing=[], pending=[], overridden_at_boot={})
+                  applied=[], persisted_only=[], missing=[], pending=[], overridden_at_boot={}, bridge_netfilter=None)
 
     problems = input_problems(params)
     if problems:
         module.fail_json(msg='%s; nothing was changed' % '; '.join(problems), **result)
 
-    confinement, private = namespaces_of(root, gather_virtualization(root))
+    virtualization = gather_virtualization(root)
+    confinement, private = namespaces_of(root, virtualization)
     result['confinement'] = confinement
-    gate = read_live(root, ss.GATES['vm.max_map_count'])[1]
     before_text = read_text(root, path)
     file_before = ss.parse_conf(before_text)
 
-    ordered = ss.order_keys(settings)
-    present = []
-    writes = []
-    for key in ordered:
-        name = ss.canonical_name(key)
-        exists, before = read_live(root, key)
-        entry = dict(before=before, after=before, file_before=file_before.get(name, (None, None))[1],
-                     file=None, live='missing', reason=None)
-        result['per_key'][key] = entry
-        if not exists:
-            entry['reason'] = 'not in /proc/sys: the kernel lacks it, a kernel module that adds it is not loaded'
-            if confinement and name.startswith('net.'):
-                entry['reason'] += ', or it is global and %s does not show it' % confinement
-            result['missing'].append(key)
-            continue
-        present.append(key)
-        entry['file'] = ss.value_text(settings[key])
-        refusal = ss.live_refusal(name, confinement, private, gate)
-        if params['apply'] == 'persist_only':
-            refusal = 'apply is persist_only: written to the file for the next boot'
-        elif refusal is None and before is None:
-            refusal = 'write-only: its value cannot be read back to compare, so it is written to the file only'
-        if refusal:
-            entry.update(live='not_applied', reason=refusal)
-            result['persisted_only'].append(key)
-            if before is None or ss.normalise(before) != ss.normalise(settings[key]):
-                result['pending'].append(key)
-        elif ss.normalise(before) == ss.normalise(settings[key]):
-            entry['live'] = 'unchanged'
-        else:
-            entry.update(live='applied', after=ss.value_text(settings[key]))
-            writes.append((key, settings[key], before))
-            result['applied'].append(key)
+    bridge = None
+    loading_bridge = False
+    if params['bridge_netfilter']:
+        modules_load_text = ss.render_conf(params['header'], []) + BRIDGE_MODULE + '\n'
+        loading_bridge = (not virtualization.get('container')
+                          and any(is_bridge_key(key) for key in settings)
+                          and not os.path.isdir(host_path(root, os.path.join(ss.PROC_SYS, BRIDGE_KEYS_DIR))))
+        bridge = dict(loaded=loading_bridge, file=params['modules_load_file'],
+                      file_changed=read_text(root, params['modules_load_file']) != modules_load_text)
+        result['bridge_netfilter'] = bridge
 
-    if result['missing'] and params['missing'] == 'fail':
-        module.fail_json(msg='%d key(s) not in /proc/sys: %s (set missing=warn or skip to leave them out); '
-                             'nothing was changed' % (len(result['missing']), ', '.join(result['missing'])),
-                         **result)
+    plan = plan_keys(root, params, confinement, private, file_before, loading_bridge)
+    problem = missing_problem(params, plan['missing'])
+    unchanged = 'nothing was changed'
+    if problem is None and loading_bridge and not module.check_mode:
+        # Everything else was checked: the module load is the first change. The keys it adds are read again.
+        problem = load_bridge_module(module, root)
+        if problem is None:
+            unchanged = 'nothing was changed but the load of %s' % BRIDGE_MODULE
+            plan = plan_keys(root, params, confinement, private, file_before, False)
+            problem = missing_problem(params, plan['missing'])
+    result.update((name, plan[name]) for name in ('per_key', 'applied', 'persisted_only', 'missing', 'pending'))
+    if problem:
+        module.fail_json(msg='%s; %s' % (problem, unchanged), **result)
     if result['missing'] and params['missing'] == 'warn':
         module.warn('left out, not in /proc/sys: %s' % ', '.join(result['missing']))
+    present, writes = plan['present'], plan['writes']
 
     after_text = ss.render_conf(params['header'], [(key, settings[key]) for key in present])
     result['file_changed'] = before_text != after_text
-    result['changed'] = result['file_changed'] or bool(writes)
+    result['changed'] = result['file_changed'] or bool(writes) or bool(bridge and (bridge['loaded'] or bridge['file_changed']))
 
     key_of = dict((ss.canonical_name(key), key) for key in present)
     wanted = dict((name, settings[key]) for name, key in key_of.items())
@@ -443,6 +542,13 @@ def main():
         ]
     if module.check_mode or not result['changed']:
         module.exit_json(**result)
+
+    if bridge and bridge['file_changed']:
+        try:
+            write_atomically(host_path(root, params['modules_load_file']), modules_load_text, 0o644, module)
+        except (IOError, OSError) as error:
+            module.fail_json(msg='writing %s failed: %s; the sysctl values were not changed' % (
+                params['modules_load_file'], error), **result)
 
     # The file first: if it cannot be written, nothing live has changed yet. If a live write then
     # fails, the old file comes back with the old values.

@@ -396,7 +396,7 @@ msg:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import boot_loader
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import SUBSETS, gather_facts
+from ansible_collections.tencentos.fleet.plugins.module_utils.host_facts import SUBSETS, gather_facts
 
 
 def requested_subsets(gather_subset):

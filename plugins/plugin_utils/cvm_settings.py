@@ -18,10 +18,10 @@ from ansible_collections.tencentos.fleet.plugins.plugin_utils.cvm_instances impo
     HOSTNAME_SOURCES, INSTANCE_STATES, MAX_FILTER_VALUES, MAX_FILTERS, filter_problems, variable_names, with_states)
 
 ALL_REGIONS = 'all'
-REGION_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)+$')
-IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
-PREFIX = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)?$')
-SUFFIX = re.compile(r'^[A-Za-z0-9_]*$')
+REGION_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)+\Z')
+IDENTIFIER = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')
+PREFIX = re.compile(r'^([A-Za-z_][A-Za-z0-9_]*)?\Z')
+SUFFIX = re.compile(r'^[A-Za-z0-9_]*\Z')
 
 
 def region_problems(regions, exclude_regions):

@@ -63,6 +63,8 @@ def test_no_states_means_every_state():
     ([], [], 'regions is empty'),
     (['all', 'ap-guangzhou'], [], "regions: 'all' queries every region the account has; it cannot be listed with others (ap-guangzhou)"),
     (['Guangzhou'], [], "regions: 'Guangzhou' is not a region name such as ap-guangzhou"),
+    # $ would let the final newline through (a value pasted from a file).
+    (['ap-guangzhou\n'], [], "regions: 'ap-guangzhou\\n' is not a region name such as ap-guangzhou"),
     (['all'], ['ap guangzhou'], "exclude_regions: 'ap guangzhou' is not a region name such as ap-guangzhou"),
     (['ap-guangzhou'], ['ap-beijing'], 'exclude_regions applies to regions: [all] only'),
 ])

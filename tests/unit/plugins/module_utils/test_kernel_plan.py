@@ -8,7 +8,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import installed_kernels, parse_rpm_packages
+from ansible_collections.tencentos.fleet.plugins.module_utils.installed_kernels import (
+    installed_kernels, parse_rpm_packages)
 
 # `dnf -q --showduplicates list kernel kernel-tlinux4 kernel-devel kernel-headers` on a TencentOS 3.1
 # host running the TK4 tag build 5.4.119-19-0009.1 (columns as dnf prints them when not on a
@@ -128,7 +129,8 @@ def test_package_names_are_refused_as_package_names(version):
         "'%s' is a package name; give the kernel release as uname -r prints it" % version)
 
 
-@pytest.mark.parametrize('version', ['', None, 'newest', '4.14', '4.14.105', '5.4.119 -19', 'v5.4.119-19-0009.1'])
+@pytest.mark.parametrize('version', ['', None, 'newest', '4.14', '4.14.105', '5.4.119 -19', 'v5.4.119-19-0009.1',
+                                     '4.14.105-19-0013\n', ' 4.14.105-19-0013'])
 def test_garbage_is_refused_with_an_example(version):
     problem = kernel_plan.version_problem(version)
     assert "is neither 'latest' nor a kernel release as uname -r prints it (e.g. 4.14.105-19-0013)" in problem

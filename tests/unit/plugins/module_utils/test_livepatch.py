@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import livepatch, tencentos
+from ansible_collections.tencentos.fleet.plugins.module_utils import features, livepatch
 
 KERNEL = '5.4.119-19-0009.1'
 NAME = 'livepatch_cve_2026_1234'
@@ -514,7 +514,7 @@ def test_wait_for_gives_up_after_the_timeout():
 
 
 # ---------------------------------------------------------------------------
-# Registered patches (tencentos.read_hot_patches), on the layouts of section 4
+# Registered patches (features.read_hot_patches), on the layouts of section 4
 # ---------------------------------------------------------------------------
 
 def livepatch_dir(tmpdir, name, enabled, transition, function='cmdline_proc_show,1'):
@@ -531,7 +531,7 @@ def test_livepatch_layout_lists_each_patch_with_enabled_and_transition(tmpdir):
     livepatch_dir(tmpdir, 'livepatch_b', 1, 1)
     livepatch_dir(tmpdir, 'livepatch_a', 1, 0)
     livepatch_dir(tmpdir, 'livepatch_c', 0, 0)
-    assert tencentos.read_hot_patches(str(tmpdir)) == [
+    assert features.read_hot_patches(str(tmpdir)) == [
         {'name': 'livepatch_a', 'abi': 'livepatch', 'enabled': True, 'transition': False},
         {'name': 'livepatch_b', 'abi': 'livepatch', 'enabled': True, 'transition': True},
         {'name': 'livepatch_c', 'abi': 'livepatch', 'enabled': False, 'transition': False}]
@@ -540,8 +540,8 @@ def test_livepatch_layout_lists_each_patch_with_enabled_and_transition(tmpdir):
 def test_object_directories_inside_a_patch_are_not_patches(tmpdir):
     livepatch_dir(tmpdir, 'livepatch_a', 1, 0)
     tmpdir.join('sys', 'kernel', 'livepatch', 'livepatch_a', 'xfs', 'xfs_file_read_iter,1').ensure(dir=True)
-    assert [patch['name'] for patch in tencentos.read_hot_patches(str(tmpdir))] == ['livepatch_a']
-    assert tencentos.hot_patch_dirs(str(tmpdir)) == [
+    assert [patch['name'] for patch in features.read_hot_patches(str(tmpdir))] == ['livepatch_a']
+    assert features.hot_patch_dirs(str(tmpdir)) == [
         ('livepatch', 'livepatch_a', '/sys/kernel/livepatch/livepatch_a')]
 
 
@@ -555,10 +555,10 @@ def test_kpatch_core_layouts_have_no_transition_and_other_entries_are_ignored(tm
     # Not patches: an entry without `enabled`, and a plain attribute.
     tmpdir.join('sys', 'kernel', 'kpatch', 'hooks').ensure(dir=True)
     write(tmpdir, '/sys/kernel/kpatch/version', '0.9.7\n')
-    assert tencentos.read_hot_patches(str(tmpdir)) == [
+    assert features.read_hot_patches(str(tmpdir)) == [
         {'name': 'kpatch_fix_one', 'abi': 'kpatch', 'enabled': True, 'transition': False},
         {'name': 'kpatch_fix_two', 'abi': 'kpatch', 'enabled': False, 'transition': False}]
-    assert tencentos.hot_patch_dirs(str(tmpdir)) == [
+    assert features.hot_patch_dirs(str(tmpdir)) == [
         ('kpatch', 'kpatch_fix_one', '/sys/kernel/kpatch/patches/kpatch_fix_one'),
         ('kpatch', 'kpatch_fix_two', '/sys/kernel/kpatch/kpatch_fix_two')]
 
@@ -566,31 +566,31 @@ def test_kpatch_core_layouts_have_no_transition_and_other_entries_are_ignored(tm
 def test_both_abis_are_listed_upstream_first(tmpdir):
     write(tmpdir, '/sys/kernel/kpatch/kpatch_fix_two/enabled', '1\n')
     livepatch_dir(tmpdir, 'livepatch_z', 1, 0)
-    assert [(patch['abi'], patch['name']) for patch in tencentos.read_hot_patches(str(tmpdir))] == [
+    assert [(patch['abi'], patch['name']) for patch in features.read_hot_patches(str(tmpdir))] == [
         ('livepatch', 'livepatch_z'), ('kpatch', 'kpatch_fix_two')]
 
 
 def test_kernel_without_hot_patch_interfaces_has_none(tmpdir):
-    assert tencentos.read_hot_patches(str(tmpdir)) == []
+    assert features.read_hot_patches(str(tmpdir)) == []
     tmpdir.join('sys', 'kernel', 'livepatch').ensure(dir=True)
     tmpdir.join('sys', 'kernel', 'kpatch').ensure(dir=True)
-    assert tencentos.read_hot_patches(str(tmpdir)) == []
+    assert features.read_hot_patches(str(tmpdir)) == []
 
 
 def test_patch_directory_gone_while_read_is_left_out(tmpdir, monkeypatch):
     # Since 5.1 a disabled patch is freed: its directory can vanish between the listing and the read.
     livepatch_dir(tmpdir, 'livepatch_a', 1, 0)
     gone = ('livepatch', 'livepatch_gone', '/sys/kernel/livepatch/livepatch_gone')
-    listed = tencentos.hot_patch_dirs(str(tmpdir)) + [gone]
-    monkeypatch.setattr(tencentos, 'hot_patch_dirs', lambda root='/': listed)
-    assert tencentos.read_hot_patch(str(tmpdir), *gone) is None
-    assert [patch['name'] for patch in tencentos.read_hot_patches(str(tmpdir))] == ['livepatch_a']
+    listed = features.hot_patch_dirs(str(tmpdir)) + [gone]
+    monkeypatch.setattr(features, 'hot_patch_dirs', lambda root='/': listed)
+    assert features.read_hot_patch(str(tmpdir), *gone) is None
+    assert [patch['name'] for patch in features.read_hot_patches(str(tmpdir))] == ['livepatch_a']
 
 
 def test_patch_directory_whose_attributes_are_gone_reads_disabled_not_in_transition(tmpdir):
     # sysfs removes a kobject's attributes before its directory.
     tmpdir.join('sys', 'kernel', 'livepatch', 'livepatch_half', 'vmlinux').ensure(dir=True)
-    assert tencentos.read_hot_patches(str(tmpdir)) == [
+    assert features.read_hot_patches(str(tmpdir)) == [
         {'name': 'livepatch_half', 'abi': 'livepatch', 'enabled': False, 'transition': False}]
 
 

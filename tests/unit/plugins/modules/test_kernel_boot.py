@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 
 import pytest
 
@@ -319,3 +320,51 @@ def test_check_mode_predicts_the_install_and_installs_nothing(boot_tree, style, 
     assert not failed and result['changed'] is True and result['installed'] == [packages.package]
     assert packages.calls == []
     assert snapshot(boot_tree.root) == before
+
+
+# ---------------------------------------------------------------------------
+# The record of kernels that did not come up
+# ---------------------------------------------------------------------------
+
+RECORD = '/var/lib/tencentos-fleet/kernel-boot-failures'
+
+
+def record_text(host):
+    path = host.tree.path(RECORD)
+    return path.read() if path.check() else None
+
+
+def test_a_kernel_that_did_not_come_up_is_recorded_with_the_boot_entries_in_one_run(host, run_module):
+    run_module(kernel_boot, {'next_kernel': host.new})
+    failed, result = run_module(kernel_boot, {'default_kernel': host.old, 'clear_next': True, 'failed_boot': host.new})
+    assert not failed and result['changed'] is True
+    assert result['boot']['next_kernel'] is None and result['boot']['default_kernel'] == host.old
+    lines = record_text(host).splitlines()
+    assert len(lines) == 1 and lines[0].split()[0] == host.new
+    assert re.match(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$', lines[0].split()[1])
+    assert result['failed_boots'] == {host.new: lines[0].split()[1]}
+
+
+def test_a_kernel_that_came_up_leaves_the_record_and_the_others_stay(host, run_module, snapshot):
+    host.tree.path(RECORD).write('# kept\n%s 2026-12-01T10:00:00Z\n9.9.9-1-0001 2026-12-02T10:00:00Z\n' % host.new,
+                                 ensure=True)
+    failed, result = run_module(kernel_boot, {'default_kernel': host.new, 'came_up': host.new})
+    assert not failed and result['changed'] is True
+    assert record_text(host) == '# kept\n9.9.9-1-0001 2026-12-02T10:00:00Z\n'
+    assert result['failed_boots'] == {'9.9.9-1-0001': '2026-12-02T10:00:00Z'}
+    before = snapshot(host.root)
+    failed, again = run_module(kernel_boot, {'default_kernel': host.new, 'came_up': host.new})
+    assert not failed and again['changed'] is False and snapshot(host.root) == before
+
+
+def test_no_record_and_a_kernel_that_came_up_changes_nothing(host, run_module):
+    failed, result = run_module(kernel_boot, {'default_kernel': host.old, 'came_up': host.old})
+    assert not failed and result['changed'] is False and result['failed_boots'] == {}
+    assert record_text(host) is None
+
+
+def test_check_mode_predicts_the_record_and_writes_nothing(host, run_module, snapshot):
+    before = snapshot(host.root)
+    failed, result = run_module(kernel_boot, {'failed_boot': host.new, '_ansible_check_mode': True})
+    assert not failed and result['changed'] is True and list(result['failed_boots']) == [host.new]
+    assert snapshot(host.root) == before

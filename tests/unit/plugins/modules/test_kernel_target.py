@@ -8,7 +8,8 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.tencentos.fleet.plugins.module_utils import kernel_plan
-from ansible_collections.tencentos.fleet.plugins.module_utils.tencentos import OWNER_QUERY_FORMAT, RPM_QUERY_FORMAT
+from ansible_collections.tencentos.fleet.plugins.module_utils.installed_kernels import (
+    OWNER_QUERY_FORMAT, RPM_QUERY_FORMAT)
 from ansible_collections.tencentos.fleet.plugins.modules import kernel_target
 
 # `dnf -q --showduplicates list ...` on a TencentOS 3.1 host (names and versions: facts sheet section 2).

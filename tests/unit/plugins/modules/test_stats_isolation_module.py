@@ -197,3 +197,26 @@ def test_container_without_visible_flags_writes_and_warns(node, monkeypatch, run
     assert not failed and result['changed'] is True
     assert kernel.writes == ['0\n']
     assert result['container_write']['confirmed'] is None
+
+
+@pytest.mark.parametrize('state', ['enabled', 'disabled'])
+def test_the_node_switch_and_a_container_switch_in_one_task_are_refused(inside_app, monkeypatch, run_module, state):
+    kernel = KernelStandIn(inside_app, monkeypatch)
+    switch_before = host_switch(inside_app)
+    failed, result = run_module(stats_isolation, {'state': state, 'container_state': 'disabled'})
+    assert failed and host_switch(inside_app) == switch_before
+    assert result['msg'] == ('state=%s and container_state=disabled: state switches the node (a task on the node), '
+                             'container_state one container (a task inside it); give one of them; nothing was changed'
+                             % state)
+    assert kernel.writes == []
+
+
+def test_a_container_switch_run_on_the_node_itself_is_refused(inside_app, monkeypatch, run_module):
+    # The initial PID namespace's fixed inode (include/linux/proc_ns.h): this process is the node's, not a container's.
+    inside_app.tmpdir.join('proc', 'self', 'ns').ensure(dir=True)
+    os.symlink('pid:[4026531836]', str(inside_app.tmpdir.join('proc', 'self', 'ns', 'pid')))
+    kernel = KernelStandIn(inside_app, monkeypatch)
+    failed, result = run_module(stats_isolation, {'container_state': 'enabled'})
+    assert failed and result['msg'].startswith('container_state=enabled: this task runs on the node itself')
+    assert result['msg'].endswith('; nothing was changed')
+    assert kernel.writes == []

@@ -852,3 +852,93 @@ def test_missing_sysctl_d_directory_is_created(host, run_module):
     failed, _result = run_module(sysctl_profile, {'settings': {'vm.swappiness': 10}})
     assert not failed
     assert host.conf().read() == HEADER + 'vm.swappiness = 10\n'
+
+
+# ---------------------------------------------------------------------------
+# Keys a user named, and br_netfilter
+# ---------------------------------------------------------------------------
+
+def test_a_key_the_user_named_must_exist_whatever_missing_says(host, run_module, snapshot):
+    before = host.files(snapshot)
+    failed, result = run_module(sysctl_profile, {
+        'settings': {'vm.swappiness': 10, 'net.ipv4.tcp_no_such_key': 1, 'kernel.other_missing': 1},
+        'missing': 'skip', 'required': ['net.ipv4.tcp_no_such_key'],
+        'variable_names': {'required': 'tencentos_sysctl_overrides', 'missing': 'tencentos_sysctl_missing'}})
+    assert failed
+    assert result['msg'] == ('tencentos_sysctl_overrides names 1 key(s) not in /proc/sys: net.ipv4.tcp_no_such_key '
+                             '(the kernel does not have them whatever tencentos_sysctl_missing says: check the '
+                             'spelling, or load the module that adds them); nothing was changed')
+    assert host.files(snapshot) == before
+
+
+def test_a_profile_key_the_kernel_lacks_is_still_left_out_as_missing_says(host, run_module):
+    failed, result = run_module(sysctl_profile, {
+        'settings': {'vm.swappiness': 10, 'kernel.other_missing': 1}, 'missing': 'skip', 'required': ['vm.swappiness']})
+    assert not failed and result['missing'] == ['kernel.other_missing']
+    assert host.live('vm/swappiness') == '10'
+
+
+MODULES_LOAD = '/etc/modules-load.d/tencentos-fleet-br_netfilter.conf'
+BRIDGE = {'net.bridge.bridge-nf-call-iptables': 1, 'net.core.somaxconn': 8192}
+
+
+class Modprobe:
+    """modprobe br_netfilter as the kernel answers it: the module adds /proc/sys/net/bridge (its keys 0)."""
+
+    def __init__(self, tree, monkeypatch, works=True):
+        self.calls = []
+        self.tree = tree
+        self.works = works
+        monkeypatch.setattr(sysctl_profile.AnsibleModule, 'get_bin_path',
+                            lambda _module, name, required=False, opt_dirs=None: '/usr/sbin/' + name)
+        monkeypatch.setattr(sysctl_profile.AnsibleModule, 'run_command', lambda _module, argv, **kwargs: self.run(argv))
+
+    def run(self, argv):
+        self.calls.append(argv)
+        if not self.works:
+            return 1, '', 'modprobe: FATAL: Module br_netfilter not found in directory /lib/modules/5.4.119-19-0009.1\n'
+        self.tree.set_live('net/bridge/bridge-nf-call-iptables', '0')
+        return 0, '', ''
+
+
+def test_br_netfilter_is_loaded_before_the_bridge_keys_and_listed_for_the_next_boots(host, run_module, monkeypatch):
+    modprobe = Modprobe(host, monkeypatch)
+    failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
+    assert not failed and result['changed'] is True
+    assert modprobe.calls == [['/usr/sbin/modprobe', 'br_netfilter']]
+    assert host.live('net/bridge/bridge-nf-call-iptables') == '1'
+    assert result['bridge_netfilter'] == {'loaded': True, 'file': MODULES_LOAD, 'file_changed': True}
+    assert host.path(MODULES_LOAD).read() == HEADER + 'br_netfilter\n'
+    assert 'net.bridge.bridge-nf-call-iptables = 1' in host.conf().read()
+
+    failed, again = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
+    assert not failed and again['changed'] is False and len(modprobe.calls) == 1
+    assert again['bridge_netfilter'] == {'loaded': False, 'file': MODULES_LOAD, 'file_changed': False}
+
+
+def test_check_mode_predicts_the_module_load_and_changes_nothing(host, run_module, monkeypatch, snapshot):
+    modprobe = Modprobe(host, monkeypatch)
+    before = host.files(snapshot)
+    failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True,
+                                                 '_ansible_check_mode': True})
+    assert not failed and result['changed'] is True and modprobe.calls == []
+    assert result['per_key']['net.bridge.bridge-nf-call-iptables']['live'] == 'applied'
+    assert result['bridge_netfilter']['loaded'] is True
+    assert host.files(snapshot) == before
+
+
+def test_a_module_that_cannot_be_loaded_stops_the_run_before_any_value_changes(host, run_module, monkeypatch, snapshot):
+    Modprobe(host, monkeypatch, works=False)
+    before = host.files(snapshot)
+    failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
+    assert failed and result['msg'].startswith('modprobe br_netfilter failed: modprobe: FATAL: Module br_netfilter not found')
+    assert result['msg'].endswith('; nothing was changed')
+    assert host.files(snapshot) == before
+
+
+def test_a_container_never_loads_a_kernel_module(tmpdir, monkeypatch, run_module):
+    container(tmpdir, monkeypatch, gate='1')
+    modprobe = Modprobe(None, monkeypatch)
+    failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
+    assert failed and result['msg'].startswith('1 key(s) not in /proc/sys: net.bridge.bridge-nf-call-iptables')
+    assert modprobe.calls == []

@@ -1,23 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: tencentos.fleet contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""YUM/DNF repository files as plain values: render, compare, resolve URLs.
+"""YUM/DNF repositories (facts sheet section 3): what a host's repository files say, and the
+managed file rendered, checked and compared.
 
-Pure functions, so that the repo_set module's rendering and probing decisions can be unit
-tested without a host.  Python 2.7 and 3.6+ compatible.
+Reading (the ``repos`` facts) and rendering (the repo_set module) sit together so that both
+read a ``.repo`` file the same way.  Plain functions over plain values, unit tested without a
+host; importable by target Pythons 2.7 and 3.6 to 3.13, standard library only.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
+
+from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, read_text
 
 # Keys written first, in this order; any other key of a repository follows, sorted.
 KEY_ORDER = ('name', 'baseurl', 'mirrorlist', 'enabled', 'gpgcheck', 'repo_gpgcheck', 'gpgkey',
              'includepkgs', 'exclude', 'metadata_expire', 'sslverify', 'proxy',
              'proxy_username', 'proxy_password', 'skip_if_unavailable')
 
-_REPO_ID = re.compile(r'^[A-Za-z0-9_.:-]+$')
+_REPO_ID = re.compile(r'^[A-Za-z0-9_.:-]+\Z')
 # A section header of a .repo file: "[id]" alone on its line (yum and dnf read the file as INI).
 _SECTION = re.compile(r'^\s*\[([^\]]+)\]\s*$')
 
@@ -132,3 +137,76 @@ def defined_elsewhere(written_ids, foreign_texts):
             if repo_id in wanted and path not in found.get(repo_id, []):
                 found.setdefault(repo_id, []).append(path)
     return found
+
+
+# What a host has: its repository files and the package manager's defaults.
+
+REPO_DIR = '/etc/yum.repos.d'
+# Where the package manager's [main] section says whether packages are GPG-checked by default.
+MAIN_CONFIGS = ('/etc/dnf/dnf.conf', '/etc/yum.conf')
+MANAGED_REPO_FILE = '/etc/yum.repos.d/tencentos-fleet.repo'
+
+
+def parse_ini(text):
+    """Parse yum/dnf ini text into {section: {key: value}} (keys lower-cased, last value wins)."""
+    sections = {}
+    current = None
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            current = sections.setdefault(line[1:-1].strip(), {})
+        elif current is not None and '=' in line:
+            key, value = line.split('=', 1)
+            current[key.strip().lower()] = value.strip()
+    return sections
+
+
+def _truthy(value):
+    return str(value).strip().lower() in ('1', 'yes', 'true', 'on')
+
+
+def _url_host(url):
+    match = re.match(r'^[a-z0-9+.-]+://([^/]+)', url or '', re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def gather_repos(root='/'):
+    """Summarise the enabled repositories: where they come from and whether GPG checks them.
+
+    Returns the managed file (the repos role's) if present, the hosts of the enabled repositories'
+    first base URLs, and whether every enabled repository checks package signatures (a repository
+    without gpgcheck inherits the package manager's [main] setting).
+    """
+    default_gpgcheck = False
+    for path in MAIN_CONFIGS:
+        main = parse_ini(read_text(root, path)).get('main', {})
+        if 'gpgcheck' in main:
+            default_gpgcheck = _truthy(main['gpgcheck'])
+            break
+    enabled = []
+    directory = host_path(root, REPO_DIR)
+    names = sorted(name for name in (os.listdir(directory) if os.path.isdir(directory) else [])
+                   if name.endswith('.repo'))
+    for name in names:
+        for repo_id, repo in sorted(parse_ini(read_text(root, REPO_DIR + '/' + name)).items()):
+            if not _truthy(repo.get('enabled', '1')):
+                continue
+            urls = (repo.get('baseurl') or repo.get('mirrorlist') or '').split()
+            enabled.append({
+                'id': repo_id,
+                'file': REPO_DIR + '/' + name,
+                'host': _url_host(urls[0]) if urls else None,
+                'gpgcheck': _truthy(repo['gpgcheck']) if 'gpgcheck' in repo else default_gpgcheck,
+            })
+    hosts = []
+    for repo in enabled:
+        if repo['host'] and repo['host'] not in hosts:
+            hosts.append(repo['host'])
+    return {
+        'managed_file': MANAGED_REPO_FILE if os.path.exists(host_path(root, MANAGED_REPO_FILE)) else None,
+        'enabled': enabled,
+        'hosts': hosts,
+        'gpgcheck': bool(enabled) and all(repo['gpgcheck'] for repo in enabled),
+    }

@@ -9,7 +9,9 @@ import os
 
 import pytest
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import tencentos
+from ansible_collections.tencentos.fleet.plugins.module_utils import features
+from ansible_collections.tencentos.fleet.plugins.module_utils import host_facts
+from ansible_collections.tencentos.fleet.plugins.module_utils import namespaces
 
 # /proc/mounts of a cgroup v1 "hybrid" host (systemd's layout, as on the test machines).
 HYBRID_MOUNTS = (
@@ -38,14 +40,14 @@ def make_tree(tmpdir, files):
     ('', 'absent'),
 ])
 def test_stats_isolation_absent_off_and_on_are_never_confused(content, state):
-    assert tencentos.stats_isolation_state(content) == state
+    assert features.stats_isolation_state(content) == state
 
 
 def test_stats_isolation_read_from_the_kernel_interface(tmpdir):
     root = make_tree(tmpdir, {'proc/sys/kernel/stats_isolated': '1\n'})
-    assert tencentos.gather_features(root)['stats_isolation'] == 'on'
+    assert features.gather_features(root)['stats_isolation'] == 'on'
     os.remove(os.path.join(root, 'proc/sys/kernel/stats_isolated'))
-    assert tencentos.gather_features(root)['stats_isolation'] == 'absent'
+    assert features.gather_features(root)['stats_isolation'] == 'absent'
 
 
 @pytest.mark.parametrize('mounts, version', [
@@ -55,7 +57,7 @@ def test_stats_isolation_read_from_the_kernel_interface(tmpdir):
     ('', 'none'),
 ])
 def test_cgroup_version_from_the_mount_table(mounts, version):
-    assert tencentos.cgroup_version(tencentos.parse_mounts(mounts)) == version
+    assert features.cgroup_version(features.parse_mounts(mounts)) == version
 
 
 def test_cgroupfs_available_and_mounted_on_tk4(tmpdir):
@@ -63,23 +65,23 @@ def test_cgroupfs_available_and_mounted_on_tk4(tmpdir):
         'proc/filesystems': 'nodev\tsysfs\nnodev\tcgroup\nnodev\tcgroup2\nnodev\tcgroupfs\n\text4\n',
         'proc/mounts': V2_MOUNTS + CGROUPFS_MOUNT,
     })
-    features = tencentos.gather_features(root)
-    assert features['cgroupfs'] == {'available': True, 'mounted_at': '/cgroupfs'}
+    found = features.gather_features(root)
+    assert found['cgroupfs'] == {'available': True, 'mounted_at': '/cgroupfs'}
 
 
 def test_cgroup_and_cgroup2_are_not_cgroupfs(tmpdir):
     root = make_tree(tmpdir, {'proc/filesystems': 'nodev\tcgroup\nnodev\tcgroup2\n', 'proc/mounts': V2_MOUNTS})
-    assert tencentos.gather_features(root)['cgroupfs'] == {'available': False, 'mounted_at': None}
+    assert features.gather_features(root)['cgroupfs'] == {'available': False, 'mounted_at': None}
 
 
 def test_livepatch_abi_prefers_the_upstream_interface(tmpdir):
     root = str(tmpdir)
-    assert tencentos.livepatch_abi(root) == 'none'
+    assert features.livepatch_abi(root) == 'none'
     tmpdir.join('sys', 'kernel', 'kpatch').ensure(dir=True)
-    assert tencentos.livepatch_abi(root) == 'kpatch'
+    assert features.livepatch_abi(root) == 'kpatch'
     tmpdir.join('sys', 'kernel', 'livepatch').ensure(dir=True)
-    assert tencentos.livepatch_abi(root) == 'livepatch'
-    assert tencentos.gather_features(root)['kpatch_core'] is True
+    assert features.livepatch_abi(root) == 'livepatch'
+    assert features.gather_features(root)['kpatch_core'] is True
 
 
 def test_hot_patches_registered_by_the_kernel_are_reported(tmpdir):
@@ -91,20 +93,20 @@ def test_hot_patches_registered_by_the_kernel_are_reported(tmpdir):
         'sys/kernel/kpatch/kpatch_fix_two/enabled': '1\n',
     })
     tmpdir.join('sys', 'kernel', 'livepatch', 'livepatch_fix_one', 'vmlinux', 'cmdline_proc_show,1').ensure(dir=True)
-    assert tencentos.gather_features(root)['hot_patches'] == [
+    assert features.gather_features(root)['hot_patches'] == [
         {'name': 'livepatch_fix_one', 'abi': 'livepatch', 'enabled': True, 'transition': True},
         {'name': 'kpatch_fix_two', 'abi': 'kpatch', 'enabled': True, 'transition': False}]
 
 
 def test_no_hot_patches_reported_as_an_empty_list(tmpdir):
     tmpdir.join('sys', 'kernel', 'livepatch').ensure(dir=True)
-    assert tencentos.gather_features(str(tmpdir))['hot_patches'] == []
+    assert features.gather_features(str(tmpdir))['hot_patches'] == []
 
 
 def test_kpatch_cli_found_through_which(tmpdir):
-    features = tencentos.gather_features(str(tmpdir), which=lambda name: '/usr/sbin/' + name)
-    assert features['kpatch_cli'] == '/usr/sbin/kpatch'
-    assert tencentos.gather_features(str(tmpdir), which=lambda name: None)['kpatch_cli'] is None
+    found = features.gather_features(str(tmpdir), which=lambda name: '/usr/sbin/' + name)
+    assert found['kpatch_cli'] == '/usr/sbin/kpatch'
+    assert features.gather_features(str(tmpdir), which=lambda name: None)['kpatch_cli'] is None
 
 
 def make_namespaces(tmpdir, own, pid1):
@@ -119,7 +121,7 @@ def test_real_host_is_not_a_container_even_with_a_stale_marker(tmpdir):
     initial = {'pid': 'pid:[4026531836]', 'net': 'net:[4026531833]', 'user': 'user:[4026531837]'}
     make_namespaces(tmpdir, initial, initial)
     tmpdir.join('.dockerenv').write('')
-    facts = tencentos.gather_virtualization(str(tmpdir))
+    facts = namespaces.gather_virtualization(str(tmpdir))
     assert facts['container'] is False
     assert facts['container_type'] is None
     assert facts['namespaces']['pid'] == {'initial': True, 'differs_from_pid1': False}
@@ -129,7 +131,7 @@ def test_podman_container_is_told_by_its_pid_namespace_and_marker(tmpdir):
     own = {'pid': 'pid:[4026532401]', 'net': 'net:[4026532404]', 'user': 'user:[4026532400]'}
     make_namespaces(tmpdir, own, own)
     tmpdir.join('run', '.containerenv').write('engine="podman-4.3.1"\n', ensure=True)
-    facts = tencentos.gather_virtualization(str(tmpdir))
+    facts = namespaces.gather_virtualization(str(tmpdir))
     assert facts['container'] is True
     assert facts['container_type'] == 'podman'
     assert facts['namespaces']['pid']['initial'] is False
@@ -140,29 +142,29 @@ def test_network_namespace_differing_from_pid1_is_reported(tmpdir):
     make_namespaces(tmpdir,
                     {'pid': 'pid:[4026531836]', 'net': 'net:[4026532500]'},
                     {'pid': 'pid:[4026531836]', 'net': 'net:[4026531833]'})
-    facts = tencentos.namespace_facts(str(tmpdir))
+    facts = namespaces.namespace_facts(str(tmpdir))
     assert facts['net']['differs_from_pid1'] is True
     assert facts['pid']['differs_from_pid1'] is False
 
 
 def test_unreadable_namespaces_are_unknown_not_false(tmpdir):
-    facts = tencentos.gather_virtualization(str(tmpdir))
+    facts = namespaces.gather_virtualization(str(tmpdir))
     assert facts['namespaces']['pid'] == {'initial': None, 'differs_from_pid1': None}
     assert facts['container'] is False
 
 
 def test_kubernetes_pod_told_from_pid1_cgroup_when_namespaces_are_unknown(tmpdir):
     tmpdir.join('proc', '1', 'cgroup').write('12:memory:/kubepods/burstable/pod1234/abcd\n', ensure=True)
-    facts = tencentos.gather_virtualization(str(tmpdir))
+    facts = namespaces.gather_virtualization(str(tmpdir))
     assert facts['container'] is True
     assert facts['container_type'] == 'kubernetes'
 
 
 def test_container_variable_of_pid1_names_the_engine(tmpdir):
     tmpdir.join('proc', '1', 'environ').write('PATH=/usr/bin\0container=lxc\0', ensure=True)
-    assert tencentos.container_type(str(tmpdir)) == 'lxc'
+    assert namespaces.container_type(str(tmpdir)) == 'lxc'
 
 
 def test_gather_facts_honours_subsets(tmpdir):
-    facts = tencentos.gather_facts(subsets=('features',), root=str(tmpdir))
+    facts = host_facts.gather_facts(subsets=('features',), root=str(tmpdir))
     assert sorted(facts) == ['features', 'python']

@@ -5,7 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import tencentos
+from ansible_collections.tencentos.fleet.plugins.module_utils import installed_kernels
 
 # `rpm -qa --qf RPM_QUERY_FORMAT` output: name, version, release, arch, Provides as name=version pairs.
 RPM_QUERY = (
@@ -19,8 +19,8 @@ RPM_QUERY = (
 
 def test_rpm_query_lists_bootable_kernels_once_each_oldest_first(tmpdir):
     tmpdir.join('boot', 'vmlinuz-4.14.105-19-0020.1').write('stand-in', ensure=True)
-    packages = tencentos.parse_rpm_packages(RPM_QUERY)
-    kernels = tencentos.installed_kernels(packages, {}, '4.14.105-19-0020.1', str(tmpdir))
+    packages = installed_kernels.parse_rpm_packages(RPM_QUERY)
+    kernels = installed_kernels.installed_kernels(packages, {}, '4.14.105-19-0020.1', str(tmpdir))
     assert [k['uname_r'] for k in kernels] == ['4.14.105-19-0013', '4.14.105-19-0020.1', '6.6.98-40.2.tl4.x86_64']
     assert [k['running'] for k in kernels] == [False, True, False]
     assert [k['boot_image'] for k in kernels] == [False, True, False]
@@ -56,7 +56,7 @@ def test_installed_kernel_uname_r_comes_from_the_directory_the_package_owns(tmpd
             return 1, 'file %s is not owned by any package\n' % path, ''
         raise AssertionError(argv)
 
-    facts = tencentos.gather_kernel(str(tmpdir), run)
+    facts = installed_kernels.gather_kernel(str(tmpdir), run)
     assert facts['line'] == 'tlinux4'
     assert [(k['uname_r'], k['uname_source'], k['running']) for k in facts['installed']] == [
         ('3.10.106-1-tlinux2_kvm_guest-0052.tl2', 'owned_path', False),
@@ -75,7 +75,7 @@ def test_no_owner_lookup_when_every_package_declares_its_uname_r(tmpdir):
         calls.append(argv)
         return 0, 'kernel-core\t6.6.98\t40.2.tl4\tx86_64\tkernel-uname-r=6.6.98-40.2.tl4.x86_64;\n', ''
 
-    facts = tencentos.gather_kernel(str(tmpdir), run)
+    facts = installed_kernels.gather_kernel(str(tmpdir), run)
     assert [k['uname_r'] for k in facts['installed']] == ['6.6.98-40.2.tl4.x86_64']
     assert [argv[1] for argv in calls] == ['-qa']
 
@@ -88,7 +88,7 @@ def test_gather_kernel_reads_osrelease_not_uname(tmpdir):
         calls.append(argv)
         return 0, 'kernel\t5.4.119\t19.0009.1.tl3\tx86_64\tkernel=5.4.119-19.0009.1.tl3;\n', ''
 
-    facts = tencentos.gather_kernel(str(tmpdir), run)
+    facts = installed_kernels.gather_kernel(str(tmpdir), run)
     assert facts['release'] == '5.4.119-19-0009.1'
     assert facts['flavour'] == 'tk4'
     assert facts['installed'][0]['running'] is True
@@ -97,6 +97,6 @@ def test_gather_kernel_reads_osrelease_not_uname(tmpdir):
 
 def test_gather_kernel_without_rpm_lists_nothing(tmpdir):
     tmpdir.join('proc', 'sys', 'kernel', 'osrelease').write('6.6.98-40.2.tl4.x86_64\n', ensure=True)
-    facts = tencentos.gather_kernel(str(tmpdir), lambda argv: (127, '', 'rpm not found'))
+    facts = installed_kernels.gather_kernel(str(tmpdir), lambda argv: (127, '', 'rpm not found'))
     assert facts['installed'] == []
     assert facts['arch'] == 'x86_64'
