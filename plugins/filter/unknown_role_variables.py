@@ -14,7 +14,7 @@ description:
     misspelt (C(tencentos_repos_gpgcheck) for a GPG switch) is otherwise silently ignored, and the role does what
     its default says. Each role of the collection calls this filter first, on the names that
     C(ansible.builtin.varnames) finds with its prefix, and refuses the run before anything on a host changes.
-  - The known names are the options of every entry point of O(argument_specs), plus O(also): the variables the
+  - The known names are the options of every entry point of O(argument_specs), plus O(also), the variables the
     role sets itself (its result) and those that the collection's playbooks read with the same prefix.
 positional: _input, argument_specs, also
 options:

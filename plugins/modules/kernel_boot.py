@@ -48,12 +48,12 @@ options:
     default: false
   failed_boot:
     description:
-      - Kernel, as C(uname -r) prints it, that did not come up: recorded with the time (UTC) in
+      - Kernel, as C(uname -r) prints it, that did not come up. It is recorded with the time (UTC) in
         C(/var/lib/tencentos-fleet/kernel-boot-failures), which C(tencentos.fleet.kernel_target) reads so that a
         re-run does not boot it again.
     type: str
   came_up:
-    description: Kernel, as C(uname -r) prints it, that now runs: its line in that record, if any, is removed.
+    description: Kernel, as C(uname -r) prints it, that now runs. Its line in that record, if any, is removed.
     type: str
   install:
     description:

@@ -47,9 +47,9 @@ options:
       - The result is confirmed through the container's own cgroup flag files where they are
         visible; where they are not, the write is done and reported as changed.
       - Refused, before anything is written, where the task runs on the node itself (its PID namespace is
-        the initial one): there the write would switch the flags of the node's own cgroups, not a
+        the initial one), because there the write would switch the flags of the node's own cgroups, not a
         container's. Where the PID namespace cannot be read, the write is done as asked.
-      - Not with O(state=enabled) or O(state=disabled): one task switches either the node (O(state), run on
+      - Not with O(state=enabled) or O(state=disabled). One task switches either the node (O(state), run on
         the node) or one container (O(container_state), run inside it), never both; such a task is refused
         before anything is written.
     type: str
