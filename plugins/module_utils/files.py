@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reading and writing a host's files: paths below a root, tolerant reads, one way to replace a file.
 
-Plain functions over plain values (file contents, strings, a ``root`` directory that stands
-for ``/``), so that unit tests run them against fixture trees without Ansible.  Section
-numbers refer to the facts sheet ``docs/tencentos-facts.md``.  Importable by target
-Pythons 2.7 and 3.6 to 3.13: standard library only.
+Plain functions over paths below a ``root`` directory that stands for ``/``, so that unit tests
+run them against fixture trees without Ansible.  Importable by target Pythons 2.7 and 3.6 to
+3.13: standard library only.
 """
 
 from __future__ import absolute_import, division, print_function

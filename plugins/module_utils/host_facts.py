@@ -3,10 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``tencentos`` facts of a host, every subset gathered by one call.
 
-Plain functions over plain values (file contents, strings, a ``root`` directory that stands
-for ``/``), so that unit tests run them against fixture trees without Ansible.  Section
-numbers refer to the facts sheet ``docs/tencentos-facts.md``.  Importable by target
-Pythons 2.7 and 3.6 to 3.13: standard library only.
+Modules gather with :func:`gather_facts`; each subset comes from the module_utils file of its
+subject, and roles read the facts it returns rather than detect anything again.  Importable by
+target Pythons 2.7 and 3.6 to 3.13: standard library only.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -376,6 +376,11 @@ def is_bridge_key(key):
     return ss.canonical_name(key).startswith('net.bridge.')
 
 
+def bridge_keys_shown(root):
+    """Whether the kernel shows the net.bridge keys: br_netfilter is loaded (or built in)."""
+    return os.path.isdir(host_path(root, os.path.join(ss.PROC_SYS, BRIDGE_KEYS_DIR)))
+
+
 def plan_keys(root, params, confinement, private, file_before, loading_bridge):
     """Every key's entry, and the keys present, missing and to write live; nothing is changed.
 
@@ -447,7 +452,7 @@ def load_bridge_module(module, root):
     rc, out, err = module.run_command([modprobe, BRIDGE_MODULE])
     if rc != 0:
         return 'modprobe %s failed: %s' % (BRIDGE_MODULE, (err or out).strip())
-    if not os.path.isdir(host_path(root, os.path.join(ss.PROC_SYS, BRIDGE_KEYS_DIR))):
+    if not bridge_keys_shown(root):
         return 'modprobe %s succeeded, but %s/%s did not appear' % (BRIDGE_MODULE, ss.PROC_SYS, BRIDGE_KEYS_DIR)
     return None
 
@@ -496,7 +501,7 @@ def main():
         modules_load_text = ss.render_conf(params['header'], []) + BRIDGE_MODULE + '\n'
         loading_bridge = (not virtualization.get('container')
                           and any(is_bridge_key(key) for key in settings)
-                          and not os.path.isdir(host_path(root, os.path.join(ss.PROC_SYS, BRIDGE_KEYS_DIR))))
+                          and not bridge_keys_shown(root))
         bridge = dict(loaded=loading_bridge, file=params['modules_load_file'],
                       file_changed=read_text(root, params['modules_load_file']) != modules_load_text)
         result['bridge_netfilter'] = bridge
@@ -547,8 +552,8 @@ def main():
         try:
             write_atomically(host_path(root, params['modules_load_file']), modules_load_text, 0o644, module)
         except (IOError, OSError) as error:
-            module.fail_json(msg='writing %s failed: %s; the sysctl values were not changed' % (
-                params['modules_load_file'], error), **result)
+            module.fail_json(msg='writing %s failed: %s; %s' % (params['modules_load_file'], error, unchanged),
+                             **result)
 
     # The file first: if it cannot be written, nothing live has changed yet. If a live write then
     # fails, the old file comes back with the old values.

@@ -942,3 +942,13 @@ def test_a_container_never_loads_a_kernel_module(tmpdir, monkeypatch, run_module
     failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
     assert failed and result['msg'].startswith('1 key(s) not in /proc/sys: net.bridge.bridge-nf-call-iptables')
     assert modprobe.calls == []
+
+
+def test_a_modules_load_file_that_cannot_be_written_stops_before_any_value_changes(host, run_module, monkeypatch):
+    Modprobe(host, monkeypatch)
+    # A file where the modules-load.d directory should be: the write fails after br_netfilter was loaded.
+    host.path('/etc/modules-load.d').write('not a directory', ensure=True)
+    failed, result = run_module(sysctl_profile, {'settings': BRIDGE, 'bridge_netfilter': True})
+    assert failed and result['msg'].startswith('writing %s failed: ' % MODULES_LOAD)
+    assert result['msg'].endswith('; nothing was changed but the load of br_netfilter')
+    assert host.live('net/core/somaxconn') == '4096' and not host.conf().check()
