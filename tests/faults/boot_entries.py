@@ -4,11 +4,16 @@
 state in the images"): "# GRUB Environment Block", key=value lines, then '#' up to 1024 bytes."""
 
 
-def saved_entry(grubenv):
-    """The saved_entry of a grubenv's text; None when the file could not be read."""
+def grubenv_value(grubenv, key):
+    """The value of ``key`` in a grubenv's text; '' when it is not set, None when the file could not be read."""
     if grubenv is None:
         return None
     for line in grubenv.splitlines():
-        if line.startswith('saved_entry='):
-            return line[len('saved_entry='):]
+        if line.startswith(key + '='):
+            return line[len(key) + 1:]
     return ''
+
+
+def saved_entry(grubenv):
+    """The saved_entry of a grubenv's text; None when the file could not be read."""
+    return grubenv_value(grubenv, 'saved_entry')
