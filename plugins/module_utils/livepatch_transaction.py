@@ -49,10 +49,10 @@ def raise_patch_error(msg):
 class Entry:
     """One item of the list: as given, as checked and planned, and what became of it."""
 
-    def __init__(self, index, item, running_kernel):
+    def __init__(self, index, item, running_kernel, list_name='patches'):
         self.index = index
         self.given_name = item.get('name') or ''
-        self.label = 'patches[%d] (%s)' % (index, self.given_name)
+        self.label = '%s[%d] (%s)' % (list_name, index, self.given_name)
         self.name = livepatch.module_name(self.given_name)
         self.kernel = item.get('kernel') or running_kernel
         self.src = item.get('src')
@@ -115,12 +115,12 @@ class Transaction:
     failure. The attributes tell the module what to report.
     """
 
-    def __init__(self, module, root, kernel, items, timeout):
+    def __init__(self, module, root, kernel, items, timeout, list_name='patches'):
         self.module = module
         self.root = root
         self.kernel = kernel
         self.timeout = timeout
-        self.entries = [Entry(index, item, kernel) for index, item in enumerate(items)]
+        self.entries = [Entry(index, item, kernel, list_name) for index, item in enumerate(items)]
         # Problems of the host rather than of one entry (a missing command, a patch in transition).
         self.host_problems = []
         self.warnings = []

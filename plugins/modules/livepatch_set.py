@@ -57,7 +57,7 @@ options:
       kernel:
         description:
           - The kernel release the patch is built for, as C(uname -r) prints it. An entry for another kernel
-            than the running one is skipped (RV(skipped)). By default the running kernel.
+            than the running one is skipped (RV(skipped_patches)). By default the running kernel.
         type: str
       src:
         description:
@@ -80,6 +80,12 @@ options:
       - At least 1.
     type: int
     default: 60
+  list_name:
+    description:
+      - How messages name the list, as in C(patches[2] (livepatch_fix)). A role passes the variable its list comes
+        from, so that a refusal names what its user set.
+    type: str
+    default: patches
 attributes:
   check_mode:
     description: Checks every entry as a run does and reports the steps each would take, changing nothing.
@@ -179,8 +185,10 @@ unchanged:
   type: list
   elements: str
   sample: []
-skipped:
-  description: The entries for another kernel, each with C(name), C(kernel) and C(reason).
+skipped_patches:
+  description:
+    - The entries for another kernel, each with C(name), C(kernel) and C(reason).
+    - Not named C(skipped), which Ansible reads as whether the task was skipped.
   returned: always
   type: list
   elements: dict
@@ -248,8 +256,8 @@ def report(transaction, refused=False):
         'results': results,
         'patched': [result['name'] for result in results if result['outcome'] == 'patched'],
         'unchanged': [result['name'] for result in results if result['outcome'] == 'unchanged'],
-        'skipped': [{'name': entry.name, 'kernel': entry.kernel, 'reason': entry.skipped}
-                    for entry in transaction.entries if entry.skipped],
+        'skipped_patches': [{'name': entry.name, 'kernel': entry.kernel, 'reason': entry.skipped}
+                            for entry in transaction.entries if entry.skipped],
         'rolled_back': transaction.rolled_back,
         'failed_patch': failed.name if failed else None,
         'patches': read_hot_patches(transaction.root),
@@ -262,7 +270,7 @@ def summary(result, check_mode):
     changed = '%s %s' % ('patch' if len(patched) == 1 else 'patches', 'would change' if check_mode else 'changed')
     return 'kernel %s: %s, %s, %s' % (
         result['kernel'], counted(patched, changed), counted(result['unchanged'], 'unchanged'),
-        counted(['%s for %s' % (item['name'], item['kernel']) for item in result['skipped']], 'skipped'))
+        counted(['%s for %s' % (item['name'], item['kernel']) for item in result['skipped_patches']], 'skipped'))
 
 
 def failure_message(transaction):
@@ -313,7 +321,7 @@ def finish(module, transaction):
 
 def blank(kernel):
     """The return values of a task that stopped before reading any patch."""
-    return dict(kernel=kernel, changed=False, results=[], patched=[], unchanged=[], skipped=[], rolled_back=[],
+    return dict(kernel=kernel, changed=False, results=[], patched=[], unchanged=[], skipped_patches=[], rolled_back=[],
                 failed_patch=None, patches=[])
 
 
@@ -327,6 +335,7 @@ def main():
                 state=dict(type='str', default='installed', choices=list(livepatch.STATES)),
             )),
             timeout=dict(type='int', default=60),
+            list_name=dict(type='str', default='patches'),
         ),
         supports_check_mode=True,
     )
@@ -340,7 +349,7 @@ def main():
         module.fail_json(msg='cannot read the running kernel from /proc/sys/kernel/osrelease; nothing was changed',
                          **blank(None))
 
-    transaction = Transaction(module, root, kernel, params['patches'], params['timeout'])
+    transaction = Transaction(module, root, kernel, params['patches'], params['timeout'], params['list_name'])
     problems = transaction.check()
     for warning in transaction.warnings:
         module.warn(warning)

@@ -24,6 +24,7 @@ def test_a_killed_kernel_wave_leaves_no_unverified_default_and_a_rerun_converges
     chosen = sample('kernel-killed', moving, max(3, len(fleet.hosts) // 10))
     watched = chosen[1]
     fleet.say('kernel-controller-killed: seed %s chose %s' % (fleet.seed, ', '.join(chosen)))
+
     def install_step_seen(grubenv):
         # The scriptlet's move of the default lasts only until the role puts it back, which a loaded
         # machine's watcher can miss; the one-time entry that follows stays until the reboot.

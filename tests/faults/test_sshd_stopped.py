@@ -4,7 +4,7 @@
 
 hotpatch.yml in one wave over the whole fleet gives every host the mirror's URL test patch of its kernel (the
 tos24 and tos31 hosts have one; the others skip it). The run is held when the first hosts are about to load
-their patch: every patch is downloaded and checked, none loaded. There every sshd process of the chosen hosts
+their patch: every patch is downloaded, none loaded. There every sshd process of the chosen hosts
 (some with a patch to load, some without) is killed: the listener and the sessions that carry the controller's
 connections. Those hosts must be reported unreachable and named in the summary, the others must finish; once
 sshd is back, a re-run for the hosts that did not finish (--limit, as a retry file or AWX's relaunch on failed
@@ -27,7 +27,7 @@ def test_hosts_whose_sshd_stops_are_named_unreachable_and_a_rerun_converges(flee
     extra = {'tencentos_hotpatch_patches': url_patches(), 'tencentos_hotpatch_waves': ['100%']}
     try:
         run = fleet.playbook('playbooks/hotpatch.yml', dict(extra, tencentos_fleet_report_dir=str(tmp_path / 'run')),
-                             pause=(1, 'Load or unload the hot patch'), fault=lambda: fleet.stop_sshd(stopped),
+                             pause=(1, 'Apply the hot patches in order'), fault=lambda: fleet.stop_sshd(stopped),
                              label='hotpatch-sshd-stopped')
     finally:
         fleet.start_sshd(stopped)

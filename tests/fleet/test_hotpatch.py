@@ -105,7 +105,7 @@ def test_the_stalled_host_was_rolled_back_and_says_why(rollout):
     assert row['outcome'] == 'failed'
     assert 'the transition to patched did not complete in 3 s' in row['msg']
     assert 'disabled (reversed in' in row['msg'] and 'unloaded' in row['msg']
-    assert 'rolled back: nothing (no patch of this run was active)' in row['msg']
+    assert 'rolled back: nothing (no change of this run was left to undo)' in row['msg']
     assert 'FAILED, rolled back:' in rollout['run'].stdout
 
 

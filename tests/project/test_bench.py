@@ -35,7 +35,7 @@ def test_the_project_cases_load_and_compare_with_cases_that_exist():
     environment, fleet_setup, cases = bench.load_cases(CASES)
     names = [case['name'] for case in cases]
     assert [case['baseline'] for case in cases if case.get('baseline')] == [
-        'posix-apply', 'posix-noop', 'cvm-script', 'cvm-script', 'cvm-api', 'fleet-ping', 'fleet-ping', 'fleet-ping']
+        'posix-apply', 'posix-noop', 'cvm-script', 'cvm-script', 'cvm-api'] + ['fleet-ping'] * 7
     assert all(case['baseline'] in names[:names.index(case['name'])] for case in cases if case.get('baseline'))
     assert environment['ANSIBLE_CALLBACKS_ENABLED'] == 'bench_counts'
     assert fleet_setup == ['bash molecule/resources/scripts/ssh-fleet.sh up $BENCH_HOSTS']
@@ -45,7 +45,8 @@ def test_the_fleet_cases_run_at_every_size_and_provision_starts_from_fresh_hosts
     _environment, fleet_setup, cases = bench.load_cases(CASES)
     by_name = dict((case['name'], case) for case in cases)
     fleet = [case['name'] for case in cases if case.get('sizes') == 'all']
-    assert fleet == ['fleet-ping', 'fleet-site', 'fleet-provision-apply', 'fleet-provision-noop']
+    roles = ['fleet-role-%s-noop' % role for role in ('repos', 'kernel', 'sysctl', 'hotpatch')]
+    assert fleet == ['fleet-ping', 'fleet-site', 'fleet-provision-apply', 'fleet-provision-noop'] + roles
     assert [case['name'] for case in cases if case.get('sizes') == 'one'] == [
         'posix-apply', 'posix-noop', 'profile-apply', 'profile-noop']
     # The same hosts and forks as the floor, and the apply on a fleet started again just before it.
@@ -54,6 +55,11 @@ def test_the_fleet_cases_run_at_every_size_and_provision_starts_from_fresh_hosts
     assert by_name['fleet-provision-apply']['command'].endswith(' playbooks/provision.yml')
     assert by_name['fleet-provision-apply']['expect_changed'] is True
     assert by_name['fleet-provision-noop']['expect_changed'] is False
+    # Each role alone re-run on the provisioned hosts, one after the other, changing nothing.
+    assert [by_name[name]['after'] for name in roles] == ['fleet-provision-noop'] + roles[:-1]
+    assert [by_name[name]['command'].split()[-1] for name in roles] == [
+        'tencentos_fleet_test_role=%s' % role for role in ('repos', 'kernel', 'sysctl', 'hotpatch')]
+    assert all(by_name[name]['expect_changed'] is False for name in roles)
 
 
 def test_the_bench_profile_is_50_distinct_net_keys():

@@ -89,7 +89,7 @@ def test_a_list_is_loaded_in_order_and_persisted_only_after_all_are_active(kerne
     assert [(entry['name'], entry['steps'], entry['outcome']) for entry in result['results']] == [
         (A, ['insmod', 'copy', 'boot'], 'patched'), (B, ['insmod', 'copy'], 'patched'),
         (C, ['insmod', 'copy'], 'patched')]
-    assert result['patched'] == [A, B, C] and result['unchanged'] == [] and result['skipped'] == []
+    assert result['patched'] == [A, B, C] and result['unchanged'] == [] and result['skipped_patches'] == []
     assert result['rolled_back'] == [] and result['failed_patch'] is None
     assert [patch['name'] for patch in result['patches'] if patch['enabled'] and not patch['transition']] == [A, B, C]
     assert active(kernel) == [A, B, C]
@@ -137,7 +137,7 @@ def test_an_entry_for_another_kernel_is_skipped_with_its_reason(kernel, run_modu
     failed, result = run(run_module, [item(OLD, kernel=TK3, src='/var/tmp/not-here.ko'), item(A)])
     assert not failed and result['patched'] == [A]
     reason = '%s skipped: built for kernel %s, the host runs %s' % (OLD, TK3, TK4)
-    assert result['skipped'] == [{'name': OLD, 'kernel': TK3, 'reason': reason}]
+    assert result['skipped_patches'] == [{'name': OLD, 'kernel': TK3, 'reason': reason}]
     assert result['results'][0] == {'name': OLD, 'kernel': TK3, 'state': 'installed', 'steps': [],
                                     'outcome': 'skipped'}
     assert [command for command in kernel.commands if 'not-here' in ' '.join(command)] == []
@@ -148,7 +148,7 @@ def test_a_list_only_for_other_kernels_changes_nothing(kernel, run_module, snaps
     before = snapshot(kernel.root)
     failed, result = run(run_module, [item(OLD, kernel=TK3)])
     assert not failed and result['changed'] is False and kernel.commands == []
-    assert [entry['name'] for entry in result['skipped']] == [OLD]
+    assert [entry['name'] for entry in result['skipped_patches']] == [OLD]
     assert snapshot(kernel.root) == before
 
 
@@ -296,6 +296,14 @@ def test_every_problem_of_every_entry_is_refused_together_before_any_change(kern
     assert kmod(kernel) == [] and kernel.writes == [] and kernel.written == []
     assert snapshot(kernel.root) == before
     assert [entry['outcome'] for entry in result['results']] == ['unchanged'] * 7 + ['skipped']
+
+
+def test_refusals_name_the_list_as_the_caller_says(kernel, run_module):
+    """A role passes the variable its list comes from, so that a refusal names what its user set."""
+    failed, result = run(run_module, [item(A), item('livepatch fix')], list_name='tencentos_hotpatch_patches')
+    assert failed and result['changed'] is False
+    assert result['msg'].startswith("tencentos_hotpatch_patches[0] (%s): src: " % A)
+    assert " | tencentos_hotpatch_patches[1] (livepatch fix): name: 'livepatch fix' is not" in result['msg']
 
 
 def test_a_link_at_the_installed_path_is_in_the_way(kernel, run_module):
