@@ -44,7 +44,7 @@ CASE_FIELDS = ('name', 'label', 'command', 'setup', 'after', 'repeat', 'baseline
 # `sizes` of a case: where it runs (absent: once, without a fleet).
 SIZES = ('one', 'all')
 # The per-host counts of the bench_counts callback that the tables show.
-COUNTED = ('tasks', 'module_runs', 'changed')
+COUNTED = ('tasks', 'module_runs', 'host_runs', 'changed')
 # Often enough to see the forks of an ansible-playbook come and go; one sample (a scan of /proc, then
 # the PSS of the tree) took 6-10 ms on the bench machine, so the sampler costs about 3 % of one core.
 # With a large fleet the machine has thousands of processes to scan: a sample that takes longer is
@@ -57,8 +57,9 @@ STOP_SECONDS = 10
 LEGEND = '''MEDIAN, MIN–MAX: wall time of the timed runs. MAX RSS: peak RSS of the largest single process
 (wait4). TREE PSS: peak of the summed PSS of the command's processes (sampled). Per host, from the
 bench_counts callback (fleet hosts only, not the controller's own plays): tasks executed (ok + failed),
-module runs (a loop item is one), module runs that changed; one number where every host agrees, else
-the mean and the range.'''
+module runs (a loop item is one), ON HOST: those that ran a module on the host (not set_fact, assert,
+debug, a task delegated to the controller, a facts call answered from the play's facts), module runs that
+changed; one number where every host agrees, else the mean and the range.'''
 
 FLEET_LEGEND = '''S/HOST: median wall time divided by the hosts. × BASELINE: median over the median of the case's
 baseline on the same fleet (fleet-ping: the floor, one ansible.builtin.ping per host).'''
@@ -362,8 +363,9 @@ def ratio_line(compare, case, base):
                                         seconds(base['median']), verdict)
     if case['tasks'] == base['tasks'] == '-':  # not Ansible playbooks: no per-host counts to show
         return '%s (MAX RSS %s vs %s)' % (line, megabytes(case['max_rss_kb']), megabytes(base['max_rss_kb']))
-    return '%s (tasks per host %s vs %s, module runs per host %s vs %s)' % (
-        line, case['tasks'], base['tasks'], case['module_runs'], base['module_runs'])
+    return '%s (tasks per host %s vs %s, module runs per host %s vs %s, on the host %s vs %s)' % (
+        line, case['tasks'], base['tasks'], case['module_runs'], base['module_runs'],
+        case.get('host_runs', '-'), base.get('host_runs', '-'))
 
 
 def table(rows):
@@ -391,7 +393,7 @@ def summarise(case, runs, counts, problem, fleet=None):
         max_rss_kb=max([run['max_rss_kb'] for run in runs] or [0]),
         tree_kb=max([run['tree_kb'] for run in runs] or [0]),
         tasks=per_host(counts, 'tasks'), module_runs=per_host(counts, 'module_runs'),
-        changed=per_host(counts, 'changed'),
+        host_runs=per_host(counts, 'host_runs'), changed=per_host(counts, 'changed'),
         per_host=dict((field, count_range(counts, field)) for field in COUNTED) if counts else None,
         baseline=case.get('baseline'), baseline_ratio=None)
 
@@ -423,15 +425,16 @@ def growth(fleets):
 def report_once(summaries, cases):
     """The table of the cases that ran once, and their ratio lines."""
     rows = [['CASE', 'HOSTS', 'RUNS', 'MEDIAN', 'MIN–MAX', 'MAX RSS', 'TREE PSS', 'TASKS/HOST', 'MODULE RUNS/HOST',
-             'CHANGED/HOST']]
+             'ON HOST/HOST', 'CHANGED/HOST']]
     for s in summaries:
         hosts = str(s['hosts']) if s['hosts'] else '-'
         if s['problem']:
-            rows.append([s['name'], hosts, str(s['runs']), 'FAILED', '', '', '', '', '', ''])
+            rows.append([s['name'], hosts, str(s['runs']), 'FAILED', '', '', '', '', '', '', ''])
             continue
         rows.append([s['name'], hosts, str(s['runs']), seconds(s['median']),
                      '%.1f–%.1f s' % (min(s['walls']), max(s['walls'])),
-                     megabytes(s['max_rss_kb']), megabytes(s['tree_kb']), s['tasks'], s['module_runs'], s['changed']])
+                     megabytes(s['max_rss_kb']), megabytes(s['tree_kb']), s['tasks'], s['module_runs'], s['host_runs'],
+                     s['changed']])
     print(table(rows))
     print(LEGEND)
     by_name = dict((s['name'], s) for s in summaries)
@@ -455,16 +458,16 @@ def report_once(summaries, cases):
 def report_fleets(fleets):
     """The table of the cases of every size: one row per case and size, the sizes in turn."""
     rows = [['CASE', 'HOSTS', 'FORKS', 'RUNS', 'MEDIAN', 'S/HOST', '× BASELINE', 'TASKS/HOST', 'MODULE RUNS/HOST',
-             'CHANGED/HOST', 'MAX RSS', 'TREE PSS']]
+             'ON HOST/HOST', 'CHANGED/HOST', 'MAX RSS', 'TREE PSS']]
     for fleet in fleets:
         for s in fleet['summaries']:
             head = [s['name'], str(fleet['hosts']), str(fleet['forks']), str(s['runs'])]
             if s['problem']:
-                rows.append(head + ['FAILED'] + [''] * 7)
+                rows.append(head + ['FAILED'] + [''] * 8)
                 continue
             rows.append(head + [seconds(s['median']), '%.3f s' % s['seconds_per_host'],
                                 '%.1f×' % s['baseline_ratio'] if s['baseline_ratio'] else '-',
-                                s['tasks'], s['module_runs'], s['changed'],
+                                s['tasks'], s['module_runs'], s['host_runs'], s['changed'],
                                 megabytes(s['max_rss_kb']), megabytes(s['tree_kb'])])
     print(table(rows))
     print(FLEET_LEGEND)

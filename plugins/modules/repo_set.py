@@ -13,10 +13,13 @@ short_description: Write a set of YUM/DNF repositories as one file, only after t
 version_added: 0.1.0
 description:
   - Renders the given repositories into one C(.repo) file that the module owns, in a stable order.
-  - Before writing anything it probes every enabled repository from the host, twice, in a
+  - Before it changes the file it probes every enabled repository from the host, twice, in a
     staging directory that the host's package manager is pointed at alone - C(repomd.xml) must be
     reachable and the host's own C(dnf) or C(yum) must download the metadata. If one does not
     answer, the module fails with its URL and the error, and C(/etc/yum.repos.d) is left as it was.
+    A run that would leave the file as it is probes nothing - there is nothing to switch to.
+  - Then it imports the keys of O(gpg_keys) that the RPM database lacks, and only then writes the file - one
+    run for the whole switch. A key that cannot be read or parsed fails the run before anything changes.
   - With O(exclusive), other C(.repo) files of the directory are moved into a timestamped backup
     directory (never deleted); O(restore_from) moves them back. An exclusive run never drops a
     repository of the release (O(release_repos)) that O(repos) does not define, unless it is named
@@ -45,9 +48,18 @@ options:
     type: str
     default: Managed by tencentos.fleet
   probe:
-    description: Probe the enabled repositories before writing.
+    description: Probe the enabled repositories before changing the file.
     type: bool
     default: true
+  gpg_keys:
+    description:
+      - GPG public keys to import into the RPM database before the file is written, each a path on the host, a
+        C(file://) URL or an http(s) URL (read from the host). A key whose C(gpg-pubkey-<id>-<created>) is in the
+        database already is left alone; a file of several keys is imported when one of them is missing.
+      - Only OpenPGP version 4 keys (what C(rpm) itself imports).
+    type: list
+    elements: str
+    default: []
   probe_timeout:
     description: Seconds to wait for each repository's C(repomd.xml).
     type: int
@@ -99,7 +111,7 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Probes (read-only, in a temporary directory) and predicts; writes and moves nothing.
+    description: Probes (read-only, in a temporary directory), reads the keys and predicts; writes, imports and moves nothing.
     support: full
   diff_mode:
     description: Shows the repository file before and after, and the files that would be moved.
@@ -148,6 +160,14 @@ backup_dir:
   returned: always
   type: str
   sample: /etc/yum.repos.d.tencentos-fleet-backup-20261127T180000
+gpg_keys:
+  description: Each key of O(gpg_keys) with its C(source), its C(rpm_name), and whether this run C(imported) it
+    (would import it, in check mode).
+  returned: unless O(restore_from) is given
+  type: list
+  elements: dict
+  sample: [{source: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-TencentOS-3', rpm_name: gpg-pubkey-630eb7b1-6b16c9ab,
+            imported: false}]
 defined_elsewhere:
   description:
     - Repository ids of O(repos) that other C(.repo) files of the directory define too, with those files.
@@ -167,7 +187,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.tencentos.fleet.plugins.module_utils import repositories
+from ansible_collections.tencentos.fleet.plugins.module_utils import repositories, rpm_keys
 from ansible_collections.tencentos.fleet.plugins.module_utils.files import read_text, write_atomically
 
 
@@ -204,6 +224,41 @@ def probe_metadata(module, manager, content, repo_ids):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def read_key_files(module, sources, timeout):
+    """A KeyFile of each source, with the keys the RPM database lacks; any problem fails the run, changing nothing."""
+    def fetch(url):
+        return open_url(url, timeout=timeout, use_proxy=True).read()
+
+    key_files, problems = [], []
+    for source in sources:
+        problem = rpm_keys.source_problem(source)
+        if problem:
+            problems.append('gpg_keys: %s' % problem)
+            continue
+        try:
+            key_files.append(rpm_keys.KeyFile(source, rpm_keys.read_key(source, fetch)))
+        except Exception as error:  # pylint: disable=broad-except  # unreadable, unreachable or not a key
+            problems.append('gpg_keys: %s: %s' % (source, to_native(error)))
+    if problems:
+        module.fail_json(msg='%s; nothing was changed' % '; '.join(problems))
+    if key_files:
+        imported = rpm_keys.imported_names(module)
+        for key_file in key_files:
+            key_file.missing = [name for name in key_file.names if name not in imported]
+    return key_files
+
+
+def import_missing_keys(module, key_files):
+    for key_file in key_files:
+        if not key_file.missing:
+            continue
+        rc, message = rpm_keys.import_key_file(module, key_file)
+        still = set(key_file.missing) - rpm_keys.imported_names(module)
+        if rc != 0 or still:
+            module.fail_json(msg='rpm --import of %s failed (rc %d%s): %s; the repository file was not changed' % (
+                key_file.source, rc, ', still missing %s' % ', '.join(sorted(still)) if still else '', message))
+
+
 def foreign_files(directory, own_path):
     return sorted(path for path in glob.glob(os.path.join(directory, '*.repo'))
                   if os.path.abspath(path) != os.path.abspath(own_path))
@@ -237,6 +292,7 @@ def main():
             repos=dict(type='list', elements='dict', default=[]),
             header=dict(type='str', default='Managed by tencentos.fleet'),
             probe=dict(type='bool', default=True),
+            gpg_keys=dict(type='list', elements='str', default=[], no_log=False),
             probe_timeout=dict(type='int', default=15),
             package_manager=dict(type='str', choices=['dnf', 'yum']),
             variables=dict(type='dict', default={}),
@@ -272,9 +328,12 @@ def main():
         module.warn('GPG checking is OFF for some repositories (allow_unsigned): packages from them are not verified')
 
     content = repositories.render(repos, params['header'])
-    result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={})
+    result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={}, gpg_keys=[])
+    before = read_text('/', path)
+    to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
+    switching = before != content or bool(to_move)
 
-    if params['probe']:
+    if params['probe'] and switching:
         result['probes'] = probe_repomd(repos, params['variables'], params['probe_timeout'])
         failed = [entry for entry in result['probes'] if not entry['ok']]
         if failed:
@@ -288,8 +347,10 @@ def main():
                 module.fail_json(msg='%s could not download the metadata of %s, nothing was changed: %s'
                                  % (manager, ', '.join(enabled_ids), message), **result)
 
-    before = read_text('/', path)
-    to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
+    key_files = read_key_files(module, params['gpg_keys'], params['probe_timeout'])
+    importing = [name for key_file in key_files for name in key_file.missing]
+    result['gpg_keys'] = [entry for key_file in key_files for entry in key_file.report(True)]
+
     if not params['exclusive']:
         foreign = dict((name, read_text('/', name)) for name in foreign_files(os.path.dirname(path), path))
         result['defined_elsewhere'] = repositories.defined_elsewhere([repo['id'] for repo in repos], foreign)
@@ -298,17 +359,21 @@ def main():
                         'exclusive mode moves those files aside' % '; '.join(
                             '%s (%s)' % (repo_id, ', '.join(files))
                             for repo_id, files in sorted(result['defined_elsewhere'].items())))
-    result['changed'] = before != content or bool(to_move)
+    result['changed'] = switching or bool(importing)
     if module._diff:
         result['diff'] = [{'before_header': path, 'after_header': path,
                            'before': before or '', 'after': content}]
         if to_move:
             result['diff'].append({'before': ''.join('%s\n' % name for name in to_move), 'after': '',
                                    'before_header': 'moved to the backup directory', 'after_header': ''})
+        if importing:
+            result['diff'].append({'before': '', 'after': ''.join('%s\n' % name for name in importing),
+                                   'before_header': 'keys in the RPM database', 'after_header': 'keys imported'})
     if not result['changed'] or module.check_mode:
         result['moved'] = to_move
         module.exit_json(**result)
 
+    import_missing_keys(module, key_files)
     if to_move:
         backup_dir = params['backup_dir'] or '%s.tencentos-fleet-backup-%s' % (
             os.path.dirname(path), time.strftime('%Y%m%dT%H%M%S'))

@@ -3,7 +3,7 @@
 """The mirror stops in the middle of a run that changes every host's repository file.
 
 site.yml with the repos role asks for another metadata_expire than the session configured, so every host's
-repository file would change. The run is held when the role is about to probe the mirror from every host (the
+repository file would change. The run is held when the role is about to probe, import and write on every host (the
 facts are gathered, the variables checked, the layout loaded); the fleet's mirror stops there. The repo_set
 module probes before it writes: every host must fail there, named with the reason, and keep its file.
 """
@@ -16,7 +16,7 @@ def test_a_mirror_that_stops_mid_run_changes_no_repository_file(fleet, record):
     try:
         run = fleet.playbook('playbooks/site.yml', {'tencentos_fleet_configure_repos': True,
                                                     'tencentos_repos_metadata_expire': '2h'},
-                             pause=(1, 'Probe every repository from the host before switching to it'),
+                             pause=(1, 'Probe the repositories, import the GPG key and write the repositories'),
                              fault=lambda: fleet.mirror('stop'), label='repos-mirror-stopped')
     finally:
         fleet.mirror('start')

@@ -26,8 +26,8 @@ def write_cases(tmp_path, text):
 
 
 def counts(**per_host):
-    """What the bench_counts callback writes, from host=(tasks, module_runs, changed, failed, unreachable)."""
-    fields = ('tasks', 'module_runs', 'changed', 'failed', 'unreachable')
+    """What the bench_counts callback writes, from host=(tasks, module_runs, host_runs, changed, failed, unreachable)."""
+    fields = ('tasks', 'module_runs', 'host_runs', 'changed', 'failed', 'unreachable')
     return dict((host, dict(zip(fields, values))) for host, values in per_host.items())
 
 
@@ -129,32 +129,32 @@ def test_a_run_fails_on_its_exit_code_or_on_a_host_that_failed():
     ok = dict(exit_code=0)
     assert bench.run_problem(dict(exit_code=2), None, None) == 'exit code 2'
     assert bench.run_problem(ok, None, None) is None
-    assert bench.run_problem(ok, counts(h1=(1, 1, 1, 0, 0), h2=(1, 1, 0, 1, 0)), None) == 'failed or unreachable on h2'
-    assert bench.run_problem(ok, counts(h1=(0, 0, 0, 0, 1)), None) == 'failed or unreachable on h1'
+    assert bench.run_problem(ok, counts(h1=(1, 1, 1, 1, 0, 0), h2=(1, 1, 1, 0, 1, 0)), None) == 'failed or unreachable on h2'
+    assert bench.run_problem(ok, counts(h1=(0, 0, 0, 0, 0, 1)), None) == 'failed or unreachable on h1'
 
 
 def test_expected_changes_are_checked_on_every_host():
     ok = dict(exit_code=0)
-    some = counts(h1=(1, 50, 50, 0, 0), h2=(1, 50, 0, 0, 0))
+    some = counts(h1=(1, 50, 50, 50, 0, 0), h2=(1, 50, 50, 0, 0, 0))
     assert bench.run_problem(ok, some, True) == 'expected every host to change something'
     assert bench.run_problem(ok, some, False) == 'expected no change, changed on h1'
-    assert bench.run_problem(ok, counts(h1=(1, 1, 0, 0, 0)), False) is None
+    assert bench.run_problem(ok, counts(h1=(1, 1, 1, 0, 0, 0)), False) is None
     assert bench.run_problem(ok, None, True) == 'no per-host counts were written'
 
 
 def test_per_host_counts_show_one_number_or_the_range():
-    assert bench.per_host(counts(h1=(1, 50, 50, 0, 0), h2=(1, 50, 50, 0, 0)), 'module_runs') == '50'
-    assert bench.per_host(counts(h1=(1, 50, 50, 0, 0), h2=(1, 48, 50, 0, 0)), 'module_runs') == '49.0 (48–50)'
-    assert bench.per_host(counts(h1=(2, 2, 0, 0, 0), h2=(1, 1, 0, 0, 0), h3=(2, 2, 0, 0, 0)), 'tasks') == '1.7 (1–2)'
+    assert bench.per_host(counts(h1=(1, 50, 50, 50, 0, 0), h2=(1, 50, 50, 50, 0, 0)), 'module_runs') == '50'
+    assert bench.per_host(counts(h1=(1, 50, 50, 50, 0, 0), h2=(1, 48, 48, 50, 0, 0)), 'module_runs') == '49.0 (48–50)'
+    assert bench.per_host(counts(h1=(2, 2, 2, 0, 0, 0), h2=(1, 1, 1, 0, 0, 0), h3=(2, 2, 2, 0, 0, 0)), 'tasks') == '1.7 (1–2)'
     assert bench.per_host(None, 'tasks') == '-'
 
 
 def test_the_ratio_says_faster_or_slower_against_the_baseline():
-    fast = dict(label='sysctl_profile', median=4.0, tasks='1', module_runs='1')
-    slow = dict(label='posix loop', median=100.0, tasks='1', module_runs='50')
+    fast = dict(label='sysctl_profile', median=4.0, tasks='1', module_runs='1', host_runs='1')
+    slow = dict(label='posix loop', median=100.0, tasks='1', module_runs='50', host_runs='50')
     assert bench.ratio_line('apply', fast, slow) == (
         'apply: sysctl_profile 4.0 s vs posix loop 100.0 s = 25.0× faster '
-        '(tasks per host 1 vs 1, module runs per host 1 vs 50)')
+        '(tasks per host 1 vs 1, module runs per host 1 vs 50, on the host 1 vs 50)')
     assert ' = 25.0× slower ' in bench.ratio_line('apply', slow, fast)
 
 
@@ -252,7 +252,7 @@ def test_fleets_are_planned_without_a_fleet_first_then_one_then_every_size_with_
 
 def test_a_run_on_a_fleet_must_count_every_host_of_the_fleet():
     ok = dict(exit_code=0)
-    two = counts(h1=(1, 1, 0, 0, 0), h2=(1, 1, 0, 0, 0))
+    two = counts(h1=(1, 1, 1, 0, 0, 0), h2=(1, 1, 1, 0, 0, 0))
     assert bench.run_problem(ok, two, False, 3) == 'counts for 2 hosts, the fleet has 3'
     assert bench.run_problem(ok, two, False, 2) is None
     assert bench.run_problem(ok, two, False) is None
@@ -287,16 +287,16 @@ def test_the_growth_is_the_cost_per_host_at_each_size_against_the_smallest():
 def test_the_tables_show_each_size_and_the_growth(capsys):
     fleet = fleet_of(50, ('fleet-ping', 0.1))
     fleet['summaries'][0].update(runs=3, median=5.0, problem=None, baseline_ratio=None, tasks='1', module_runs='1',
-                                 changed='0', max_rss_kb=102400, tree_kb=307200)
+                                 host_runs='1', changed='0', max_rss_kb=102400, tree_kb=307200)
     failed = fleet_of(200, ('fleet-ping', None))
     failed['summaries'][0].update(runs=0, problem='exit code 4')
     bench.report_fleets([fleet, failed])
     bench.report_growth(bench.growth([fleet, failed]), [50, 200])
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ['CASE', 'HOSTS', 'FORKS', 'RUNS', 'MEDIAN', 'S/HOST', '×', 'BASELINE', 'TASKS/HOST',
-                              'MODULE', 'RUNS/HOST', 'CHANGED/HOST', 'MAX', 'RSS', 'TREE', 'PSS']
-    assert out[2].split() == ['fleet-ping', '50', '50', '3', '5.0', 's', '0.100', 's', '-', '1', '1', '0', '100', 'MB',
-                              '300', 'MB']
+                              'MODULE', 'RUNS/HOST', 'ON', 'HOST/HOST', 'CHANGED/HOST', 'MAX', 'RSS', 'TREE', 'PSS']
+    assert out[2].split() == ['fleet-ping', '50', '50', '3', '5.0', 's', '0.100', 's', '-', '1', '1', '1', '0', '100',
+                              'MB', '300', 'MB']
     assert out[3].split() == ['fleet-ping', '200', '50', '0', 'FAILED']
     growth_header = [index for index, line in enumerate(out) if line.startswith('CASE')][-1]
     assert out[growth_header].split() == ['CASE', '50', 'HOSTS', '200', 'HOSTS']
@@ -366,3 +366,32 @@ def test_the_results_name_the_machine_the_commit_and_every_size(tmp_path):
     assert document['by_size']['9']['cases']['floor']['seconds_per_host'] == 0.1
     assert document['growth'] == [dict(case='floor', seconds_per_host={'3': 0.2, '9': 0.1},
                                        ratio_to_smallest={'3': 1.0, '9': 0.5})]
+
+
+def load_callback():
+    spec = importlib.util.spec_from_file_location(
+        'bench_counts', os.path.join(ROOT, 'tests', 'bench', 'callback_plugins', 'bench_counts.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Task(object):
+    def __init__(self, action, delegate_to=None):
+        self.action, self.delegate_to = action, delegate_to
+
+
+@pytest.mark.parametrize('task, result, on_host', [
+    (Task('tencentos.fleet.livepatch_set'), {'changed': False}, True),
+    (Task('ansible.builtin.stat'), {}, True),
+    (Task('ansible.builtin.set_fact'), {}, False),
+    (Task('assert'), {}, False),
+    (Task('ansible.builtin.debug'), {}, False),
+    (Task('ansible.builtin.stat', delegate_to='localhost'), {}, False),
+    (Task('ansible.builtin.stat'), {'_ansible_delegated_vars': {'ansible_host': '127.0.0.1'}}, False),
+    (Task('tencentos.fleet.tencentos_facts'), {'msg': 'gathered release, kernel'}, True),
+    (Task('tencentos.fleet.tencentos_facts'),
+     {'msg': 'release, kernel already gathered in this play, not gathered again (refresh: true gathers them again)'}, False),
+])
+def test_host_runs_leave_out_what_runs_on_the_controller(task, result, on_host):
+    assert load_callback().runs_on_host(task, result) is on_host

@@ -17,6 +17,9 @@ description:
   - Per host, counts tasks executed (ok or failed, as the PLAY RECAP's ok + failed; skipped tasks are
     not executed), module runs (one per task, or one per item of a loop), changed module runs, and
     failed or unreachable results.
+  - Also host runs - the module runs that executed a module on the host, leaving out the actions that run on the
+    controller alone (set_fact, assert, debug, include_vars and the like, tasks delegated to localhost, and a
+    tencentos_facts call that found its subsets gathered earlier in the play): what a host costs over SSH.
   - The implicit localhost (a play on the controller, such as a report) is not counted.
   - At the end of the playbook writes them as JSON to the file named by the environment variable
     BENCH_COUNTS_FILE; without it, does nothing.
@@ -29,7 +32,25 @@ import os
 
 from ansible.plugins.callback import CallbackBase
 
-FIELDS = ('tasks', 'module_runs', 'changed', 'failed', 'unreachable')
+FIELDS = ('tasks', 'module_runs', 'host_runs', 'changed', 'failed', 'unreachable')
+# Actions whose work is done on the controller: their results are module runs, not runs on the host.
+CONTROLLER_ACTIONS = frozenset(['set_fact', 'assert', 'debug', 'fail', 'include_vars', 'set_stats', 'meta',
+                                'validate_argument_spec', 'add_host', 'group_by', 'pause', 'include_role',
+                                'include_tasks'])
+LOCALHOST = ('localhost', '127.0.0.1')
+
+
+def runs_on_host(task, result):
+    """Whether this result (of a task or a loop item) executed a module on the host."""
+    if task.action.split('.')[-1] in CONTROLLER_ACTIONS:
+        return False
+    delegated = result.get('_ansible_delegated_vars') or {}
+    if task.delegate_to in LOCALHOST or delegated.get('ansible_host') in LOCALHOST:
+        return False
+    # The collection's facts action answers from the facts of the play when they were gathered before.
+    if task.action.split('.')[-1] == 'tencentos_facts' and 'not gathered again' in str(result.get('msg', '')):
+        return False
+    return True
 
 
 class CallbackModule(CallbackBase):
@@ -56,12 +77,15 @@ class CallbackModule(CallbackBase):
             self._add(result, 'failed')
         # A loop's items were counted one by one as they ran. ('results' alone is not a loop: dnf returns it.)
         if not (result._task.loop and 'results' in result._result):
-            self._add(result, 'module_runs')
-            if result._result.get('changed'):
-                self._add(result, 'changed')
+            self._module_run(result)
 
     def _item_done(self, result):
+        self._module_run(result)
+
+    def _module_run(self, result):
         self._add(result, 'module_runs')
+        if runs_on_host(result._task, result._result):
+            self._add(result, 'host_runs')
         if result._result.get('changed'):
             self._add(result, 'changed')
 

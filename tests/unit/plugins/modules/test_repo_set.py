@@ -158,3 +158,90 @@ def test_ids_the_image_file_defines_too_are_reported_with_a_warning(image_dir, r
     assert warnings == ['repository ids defined in other files too, so yum/dnf use only one definition of each: '
                         'tlinux (%s); tlinux-tkernel4 (%s); exclusive mode moves those files aside'
                         % (image_file, image_file)]
+
+
+def test_a_run_that_leaves_the_file_as_it_is_probes_nothing(repo_dir, run_module):
+    """Nothing to switch to: the unreachable base URL is not probed again once the file is written."""
+    failed, result = run_module(repo_set, args(repo_dir))
+    assert not failed and result['changed']
+    failed, result = run_module(repo_set, args(repo_dir, probe=True, probe_timeout=2))
+    assert not failed and not result['changed'] and 'probes' not in result
+
+
+KEYS = os.path.join(os.path.dirname(__file__), '..', 'module_utils', 'fixtures', 'gpg')
+RSA_KEY = 'gpg-pubkey-630eb7b1-6b16c9ab'
+ED_KEY = 'gpg-pubkey-fa45eae2-6b16c9ae'
+
+
+@pytest.fixture
+def rpm_db(monkeypatch):
+    """The RPM database's imported keys, and the rpm commands run: `rpm -q ... gpg-pubkey` and `rpm --import`."""
+    from ansible.module_utils import basic
+    from ansible_collections.tencentos.fleet.plugins.module_utils.gpg_keys import primary_keys
+
+    db = {'keys': set(), 'imports': [], 'import_rc': 0}
+
+    def run_command(_module, command, **_kwargs):
+        if command[1] == '--import':
+            db['imports'].append(command[2])
+            if db['import_rc'] == 0:
+                with open(command[2], 'rb') as handle:
+                    db['keys'].update(key['rpm_name'] for key in primary_keys(handle.read()))
+            return db['import_rc'], '', 'error: %s: import read failed(2).' % command[2] if db['import_rc'] else ''
+        assert command[1:] == ['-q', '--qf', '%{NAME}-%{VERSION}-%{RELEASE}\\n', 'gpg-pubkey']
+        if not db['keys']:
+            return 1, 'package gpg-pubkey is not installed\n', ''
+        return 0, ''.join('%s\n' % name for name in sorted(db['keys'])), ''
+
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', lambda _module, name, **_kwargs: '/usr/bin/' + name)
+    return db
+
+
+def test_a_missing_key_is_imported_before_the_file_is_written_and_then_left_alone(repo_dir, run_module, rpm_db):
+    key = os.path.abspath(os.path.join(KEYS, 'two-keys.asc'))
+    rpm_db['keys'].add(RSA_KEY)
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=['file://' + key], _ansible_diff=True))
+    assert not failed and result['changed']
+    assert result['gpg_keys'] == [{'source': 'file://' + key, 'rpm_name': RSA_KEY, 'imported': False},
+                                  {'source': 'file://' + key, 'rpm_name': ED_KEY, 'imported': True}]
+    assert len(rpm_db['imports']) == 1 and rpm_db['keys'] == set([RSA_KEY, ED_KEY])
+    assert result['diff'][-1]['after'] == ED_KEY + '\n'
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=[key]))
+    assert not failed and not result['changed'] and len(rpm_db['imports']) == 1
+    assert [entry['imported'] for entry in result['gpg_keys']] == [False, False]
+
+
+def test_an_imported_key_alone_is_a_change(repo_dir, run_module, rpm_db):
+    failed, _result = run_module(repo_set, args(repo_dir))
+    assert not failed
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=[os.path.abspath(os.path.join(KEYS, 'rsa2048.asc'))]))
+    assert not failed and result['changed'] and rpm_db['keys'] == set([RSA_KEY])
+
+
+def test_check_mode_names_the_key_it_would_import_and_imports_nothing(repo_dir, run_module, rpm_db):
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=[os.path.abspath(os.path.join(KEYS, 'rsa2048.asc'))],
+                                               _ansible_check_mode=True))
+    assert not failed and result['changed']
+    assert result['gpg_keys'][0]['imported'] is True
+    assert rpm_db['imports'] == [] and not repo_dir.join('tencentos-fleet.repo').exists()
+
+
+@pytest.mark.parametrize('source, message', [
+    ('keys/RPM-GPG-KEY', "gpg_keys: 'keys/RPM-GPG-KEY' is neither an absolute path, a file:// URL nor an http(s) URL"),
+    ('/nonexistent/RPM-GPG-KEY', 'gpg_keys: /nonexistent/RPM-GPG-KEY: '),
+    ('http://127.0.0.1:1/RPM-GPG-KEY', 'gpg_keys: http://127.0.0.1:1/RPM-GPG-KEY: '),
+    (os.path.abspath(__file__), 'gpg_keys: %s: ' % os.path.abspath(__file__)),
+])
+def test_a_key_that_cannot_be_read_fails_the_run_before_anything_changes(repo_dir, run_module, rpm_db, source, message):
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=[source], probe_timeout=2))
+    assert failed and result['msg'].startswith(message) and result['msg'].endswith('; nothing was changed')
+    assert rpm_db['imports'] == [] and not repo_dir.join('tencentos-fleet.repo').exists()
+
+
+def test_a_failed_import_leaves_the_repository_file_unwritten(repo_dir, run_module, rpm_db):
+    rpm_db['import_rc'] = 1
+    failed, result = run_module(repo_set, args(repo_dir, gpg_keys=[os.path.abspath(os.path.join(KEYS, 'rsa2048.asc'))]))
+    assert failed and 'rpm --import of ' in result['msg'] and 'still missing %s' % RSA_KEY in result['msg']
+    assert 'the repository file was not changed' in result['msg']
+    assert not repo_dir.join('tencentos-fleet.repo').exists()
