@@ -394,4 +394,6 @@ class Task(object):
      {'msg': 'release, kernel already gathered in this play, not gathered again (refresh: true gathers them again)'}, False),
 ])
 def test_host_runs_leave_out_what_runs_on_the_controller(task, result, on_host):
+    # ansible-playbook parses the callback's documentation when it loads it.
+    assert yaml.safe_load(load_callback().DOCUMENTATION)['name'] == 'bench_counts'
     assert load_callback().runs_on_host(task, result) is on_host

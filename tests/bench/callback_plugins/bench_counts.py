@@ -19,7 +19,7 @@ description:
     failed or unreachable results.
   - Also host runs - the module runs that executed a module on the host, leaving out the actions that run on the
     controller alone (set_fact, assert, debug, include_vars and the like, tasks delegated to localhost, and a
-    tencentos_facts call that found its subsets gathered earlier in the play): what a host costs over SSH.
+    tencentos_facts call that found its subsets gathered earlier in the play). They are what a host costs over SSH.
   - The implicit localhost (a play on the controller, such as a report) is not counted.
   - At the end of the playbook writes them as JSON to the file named by the environment variable
     BENCH_COUNTS_FILE; without it, does nothing.
