@@ -223,6 +223,12 @@ def extra_packages(target, extras, builds):
     return specs, missing
 
 
+def all_installed(specs, builds):
+    """Whether every package of ``specs`` (name-version-release.arch, as extra_packages gives them) is installed."""
+    installed = set(nvra(build) for build in builds if build.get('installed'))
+    return all(spec in installed for spec in specs)
+
+
 def prune_plan(installed, keep, protected):
     """Return the installed kernels (oldest first) to remove so that ``keep`` remain.
 

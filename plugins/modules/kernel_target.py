@@ -137,6 +137,9 @@ target:
     installed:
       description: Whether the kernel package is installed already.
       type: bool
+    all_installed:
+      description: Whether the kernel and every package of O(extras) are installed already.
+      type: bool
     running:
       description: Whether the host runs it now.
       type: bool
@@ -298,6 +301,7 @@ def main():
         release=target['release'], repos=target['repos'], packages=([target['nvra']] if target['nvra'] else []) + specs,
         installed=target['uname_r'] in installed_unames, running=target['uname_r'] == kernel['release'],
     )
+    result['target']['all_installed'] = result['target']['installed'] and kernel_plan.all_installed(specs, listing)
     if not (result['target']['running'] or result['target']['installed']):
         minimum = params['min_free_mb']
         short = kernel_plan.free_space_problems(result['free_mb'], minimum)

@@ -134,7 +134,8 @@ def test_latest_resolves_to_the_newest_build_of_the_running_line(host, run_modul
         'uname_r': NEWEST, 'uname_source': 'name_rule', 'line': 'tk4',
         'nvra': 'kernel-5.4.119-19.0010.1.tl3.x86_64', 'name': 'kernel', 'version': '5.4.119',
         'release': '19.0010.1.tl3', 'repos': ['tencentos-updates'],
-        'packages': ['kernel-5.4.119-19.0010.1.tl3.x86_64'], 'installed': False, 'running': False}
+        'packages': ['kernel-5.4.119-19.0010.1.tl3.x86_64'], 'installed': False, 'running': False,
+        'all_installed': False}
     assert result['running'] == RUNNING and result['package_manager'] == 'dnf'
     assert result['running_line'] == 'tk4'
     assert result['available'] == ['5.4.119-19-0008', RUNNING, NEWEST, TLINUX4]
@@ -192,6 +193,29 @@ def test_explicit_installed_version_is_marked_installed(host, run_module):
     failed, result = run_module(kernel_target, args(version='5.4.119-19-0008'))
     assert not failed
     assert (result['target']['installed'], result['target']['running']) == (True, False)
+    assert result['target']['all_installed'] is True
+
+
+def test_all_installed_needs_the_extras_installed_too(host, run_module):
+    """A kernel staged before, with its devel package: the role installs nothing again."""
+    listing = DNF_LIST.replace('Available Packages\n', 'kernel.x86_64  5.4.119-19.0010.1.tl3  @tencentos-updates\n'
+                               'kernel-devel.x86_64  5.4.119-19.0010.1.tl3  @tencentos-updates\nAvailable Packages\n')
+    rpm = RPM_QA + 'kernel\t5.4.119\t19.0010.1.tl3\tx86_64\n'
+    host.setup(RUNNING, INSTALLED + [NEWEST], listing, rpm)
+    failed, result = run_module(kernel_target, args(extras=['devel']))
+    assert not failed and result['target']['uname_r'] == NEWEST
+    assert (result['target']['installed'], result['target']['all_installed']) == (True, True)
+    failed, result = run_module(kernel_target, args(extras=['devel', 'headers']))
+    assert not failed
+    assert (result['target']['installed'], result['target']['all_installed']) == (True, False)
+    failed, result = run_module(kernel_target, args())
+    assert not failed and result['target']['all_installed'] is True
+
+
+def test_a_kernel_to_install_is_not_all_installed(host, run_module):
+    failed, result = run_module(kernel_target, args())
+    assert not failed and result['target']['uname_r'] == NEWEST
+    assert (result['target']['installed'], result['target']['all_installed']) == (False, False)
 
 
 def test_running_version_needs_no_room(host, run_module):
