@@ -97,9 +97,8 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch import STATES
+from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch import LOADING_STATES, STATES
 
-LOADING_STATES = ('installed', 'loaded')
 PACKAGE_DIR = '/usr/lib/kpatch'
 
 

@@ -68,10 +68,9 @@ import re
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.module_utils.kernel_release import UNAME_R_FORM
-from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch import NAME_PATTERN, module_name
+from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch import LOADING_STATES, NAME_PATTERN, module_name
 
 SOURCES = ('package', 'url', 'file')
-LOADING_STATES = ('installed', 'loaded')
 SHA256_FORM = re.compile(r'[0-9A-Fa-f]{64}\Z')
 
 
@@ -89,8 +88,7 @@ def file_problem(entry, stat_result):
 
 def entry_problems(entry, stat_result=None):
     """The problems of one entry, as phrases."""
-    loads = entry.get('state') or 'installed'
-    loads = loads in LOADING_STATES
+    loads = (entry.get('state') or 'installed') in LOADING_STATES
     given = [source for source in SOURCES if entry.get(source) is not None]
     kernel = entry.get('kernel')
     problems = []

@@ -21,6 +21,8 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.features import KP
 from ansible_collections.tencentos.fleet.plugins.module_utils.files import host_path, list_dir, read_link, read_text
 
 STATES = ('loaded', 'installed', 'disabled', 'absent')
+# The states in which a patch is active in the running kernel (it is loaded to get there).
+LOADING_STATES = ('loaded', 'installed')
 
 # A patch module comes in one of two formats (section 8, see patch_format). A livepatch-format module
 # registers itself with the kernel's own livepatch core (CONFIG_LIVEPATCH, /sys/kernel/livepatch). A

@@ -35,7 +35,6 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch_host imp
     KMOD_DIRS, OWN_BOOT_UNIT_PATHS, Host, PatchError, boot_unit_paths, enable_boot_unit, kernel_problem, read_source,
     reload_systemd, remove_boot_unit, same_file)
 
-LOADING_STATES = ('loaded', 'installed')
 # The steps of livepatch.plan that change files, done in the persist phase; the others change the kernel.
 PERSIST_STEPS = ('copy', 'boot', 'remove', 'unboot')
 UNIT_PATHS = set(OWN_BOOT_UNIT_PATHS) | set([livepatch.WANTS_DIR + '/' + livepatch.KPATCH_UNIT])
@@ -70,7 +69,7 @@ class Entry:
 
     @property
     def wants_active(self):
-        return self.state in LOADING_STATES
+        return self.state in livepatch.LOADING_STATES
 
     @property
     def kernel_steps(self):

@@ -65,9 +65,9 @@ class KeyFile(object):
         self.names = [key['rpm_name'] for key in primary_keys(data)]
         self.missing = []
 
-    def report(self, imported):
-        return [{'source': self.source, 'rpm_name': name, 'imported': imported and name in self.missing}
-                for name in self.names]
+    def report(self):
+        """Each key with whether the run imports it (would, in check mode)."""
+        return [{'source': self.source, 'rpm_name': name, 'imported': name in self.missing} for name in self.names]
 
 
 def import_key_file(module, key_file):

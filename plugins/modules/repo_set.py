@@ -349,7 +349,7 @@ def main():
 
     key_files = read_key_files(module, params['gpg_keys'], params['probe_timeout'])
     importing = [name for key_file in key_files for name in key_file.missing]
-    result['gpg_keys'] = [entry for key_file in key_files for entry in key_file.report(True)]
+    result['gpg_keys'] = [entry for key_file in key_files for entry in key_file.report()]
 
     if not params['exclusive']:
         foreign = dict((name, read_text('/', name)) for name in foreign_files(os.path.dirname(path), path))
