@@ -163,10 +163,6 @@ def test_the_fleet_report_shows_running_and_default_kernels(rollout):
     assert all(row['reboot'] == 'no' for row in fleet.values())
 
 
-@pytest.mark.xfail(strict=True, reason='the kernel role (tasks/plan.yml, tasks/prune.yml) passes kernel_target its '
-                                       'arguments as one template, which every controller warns about ("Using a '
-                                       'variable for a task\'s \'args\' is unsafe" on 2.16, "Using a template for task '
-                                       'args is unsafe" from 2.19)')
 def test_the_roll_outs_give_no_warning(rollout, oldest_second_wave, warnings_of):
     assert warnings_of(rollout['run'].stdout) + warnings_of(oldest_second_wave['run'].stdout) == []
 

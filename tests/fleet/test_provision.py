@@ -276,8 +276,5 @@ def test_the_report_on_its_own_shows_the_same_fleet_and_no_provisioning(report_a
     assert not any(row['provisioned'] for row in report_alone['rows'].values())
 
 
-@pytest.mark.xfail(strict=True, reason='the kernel role (tasks/plan.yml, '
-                                       'tasks/prune.yml) passes kernel_target its arguments as one template, which '
-                                       'every controller warns about (see test_kernel_upgrade.py)')
 def test_provisioning_gives_no_warning(first, second, warnings_of):
     assert warnings_of(first['run'].stdout) + warnings_of(second['run'].stdout) == []
