@@ -40,13 +40,13 @@ export BENCH_CVM_DIR=$BENCH_DIR/cvm BENCH_CVM_INSTANCES
 start_cvm_api_double() {
     local port_file=$BENCH_CVM_DIR/api.port secret_id secret_key port
     rm -rf "$BENCH_CVM_DIR" && mkdir -p "$BENCH_CVM_DIR"
-    "$VENV/bin/python" "$PROJECT_DIR/tests/controller/cvm_api_double.py" --regions ap-guangzhou,ap-shanghai,ap-beijing \
-        --instances "$BENCH_CVM_INSTANCES" --port-file "$port_file" &
+    "$VENV/bin/python" "$PROJECT_DIR/tests/unit/plugins/inventory/cvm_api_double.py" \
+        --regions ap-guangzhou,ap-shanghai,ap-beijing --instances "$BENCH_CVM_INSTANCES" --port-file "$port_file" &
     cvm_double_pid=$!
     for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.2; done
     [ -s "$port_file" ] || { echo "the CVM API double did not start" >&2; return 1; }
     port=$(cat "$port_file")
-    read -r secret_id secret_key < <(cd "$PROJECT_DIR/tests/controller" && "$VENV/bin/python" -c \
+    read -r secret_id secret_key < <(cd "$PROJECT_DIR/tests/unit/plugins/inventory" && "$VENV/bin/python" -c \
         'import cvm_api_double as d; print(d.TEST_SECRET_ID, d.TEST_SECRET_KEY)')
     export TENCENTCLOUD_SECRET_ID=$secret_id TENCENTCLOUD_SECRET_KEY=$secret_key
     for name in fleet constructed; do

@@ -2,7 +2,8 @@
 # Unit tests on every target Python this machine has (2.7, 3.6 ... 3.13).
 # Module utilities are standard library only; module tests import ansible-core's
 # module_utils, taken from the oldest controller for Pythons it supports and from the
-# newest one for the others, as a controller would ship them to a target.
+# newest one for the others, as a controller would ship them to a target. The tests of the controller's
+# plugins are not collected here (tests/unit/conftest.py): tools/test.sh runs them on both controllers.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

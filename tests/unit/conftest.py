@@ -7,7 +7,8 @@
   each level of the dotted name is registered as a package whose ``__path__`` lists the
   matching folder on ``sys.path``, as ansible-core's collection loader does on a target.
 - ``run_module`` runs a module's main() in-process and returns what it exited with.
-- The tests of controller plugins (filters, actions) are collected only where a controller could run.
+- The tests of controller code (every plugin type but modules and module_utils) are collected only where a
+  controller could run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,21 +23,33 @@ import types
 import pytest
 
 
-# Filter and action plugins run on the controller only. tools/units.sh runs tests/unit on every target
-# Python with ansible-core's package alone on the path, as a controller ships module_utils to a host. There,
-# importing ansible's controller side (ansible.errors, which the filters use) fails on Python 2.7, and with
-# ansible-core 2.19 and later it switches module_utils' JSON to the controller's, which needs Jinja2 and
-# breaks the module tests collected after. So their tests are collected only on Python 3.10 or newer
-# (ansible-core 2.16's minimum) with Jinja2; tools/test.sh runs them in the oldest and the newest
+# Modules and module_utils run on targets; every other plugin type (filters, actions, the cvm inventory plugin
+# and its plugin_utils) runs on the controller only, and ansible-test divides a collection's unit tests the same
+# way. tools/units.sh runs tests/unit on every target Python with ansible-core's package added to the path, as a
+# controller ships module_utils to a host. There, importing ansible's controller side (ansible.errors, which the
+# filters use) fails on Python 2.7, and with ansible-core 2.19 and later it switches module_utils' JSON to the
+# controller's, which needs Jinja2 and breaks the module tests collected after. So the controller tests are
+# collected only on Python 3.10 or newer (ansible-core 2.16's minimum) with Jinja2 and the Tencent Cloud SDK the
+# cvm plugin needs (requirements.txt): Jinja2 alone does not make a controller, as an interpreter's own
+# site-packages, which tools/units.sh keeps, may hold it. tools/test.sh runs them in the oldest and the newest
 # controller's virtualenv.
+TARGET_PLUGIN_TYPES = ('modules', 'module_utils')
+
+
 def _controller_environment():
     if sys.version_info < (3, 10):
         return False
     import importlib.util
-    return importlib.util.find_spec('jinja2') is not None
+    return all(importlib.util.find_spec(package) is not None for package in ('jinja2', 'tencentcloud'))
 
 
-collect_ignore_glob = [] if _controller_environment() else ['plugins/filter/test_*.py', 'plugins/action/test_*.py']
+def _controller_tests():
+    plugins = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'plugins')
+    return ['plugins/%s/test_*.py' % plugin_type for plugin_type in sorted(os.listdir(plugins))
+            if plugin_type not in TARGET_PLUGIN_TYPES and os.path.isdir(os.path.join(plugins, plugin_type))]
+
+
+collect_ignore_glob = [] if _controller_environment() else _controller_tests()
 
 
 def _register_namespace_packages():

@@ -44,7 +44,7 @@ Use from a test::
 
 or as a process (for benchmarks)::
 
-    python tests/controller/cvm_api_double.py --regions ap-guangzhou,ap-shanghai --instances 5000 --port-file PATH
+    python tests/unit/plugins/inventory/cvm_api_double.py --regions ap-guangzhou,ap-shanghai --instances 5000 --port-file PATH
 """
 
 import argparse
