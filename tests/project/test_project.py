@@ -20,44 +20,55 @@ def load(path):
     return yaml.safe_load(read(path))
 
 
-def test_molecule_platforms_are_the_simulated_fleet():
-    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml'))
-    platforms = dict((item['name'], item['image']) for item in load('molecule/default/molecule.yml')['platforms'])
-    assert platforms == fleet
-    assert load('molecule/default/molecule.yml')['verifier']['options']['hosts'].split(',') == list(fleet)
+def fleet_hosts():
+    return [host['name'] for host in load('molecule/resources/fleet.yml')]
 
 
-def scenario_platforms():
-    platforms = []
+def test_the_default_scenario_runs_the_whole_simulated_fleet():
+    platforms = [item['name'] for item in load('molecule/default/molecule.yml')['platforms']]
+    assert platforms == fleet_hosts()
+    assert load('molecule/default/molecule.yml')['verifier']['options']['hosts'].split(',') == fleet_hosts()
+
+
+def test_every_scenario_names_hosts_of_the_simulated_fleet_and_nothing_else():
+    # How a host starts is the shared create step's (.config/molecule/config.yml), not a scenario's.
     for path in sorted(glob.glob(os.path.join(ROOT, 'molecule/*/molecule.yml'))):
-        platforms.extend(load(os.path.relpath(path, ROOT))['platforms'])
-    return platforms
+        scenario = load(os.path.relpath(path, ROOT))
+        assert [platform for platform in scenario['platforms'] if list(platform) != ['name']] == [], path
+        assert [platform['name'] for platform in scenario['platforms'] if platform['name'] not in fleet_hosts()] == [], path
+        assert 'driver' not in scenario and 'playbooks' not in scenario.get('provisioner', {}), path
 
 
-def test_every_scenario_runs_hosts_of_the_simulated_fleet():
-    fleet = dict((host['name'], host['image']) for host in load('molecule/resources/fleet.yml'))
-    for platform in scenario_platforms():
-        assert fleet.get(platform['name']) == platform['image'], platform['name']
+def test_every_scenario_creates_and_destroys_its_hosts_with_the_shared_playbooks():
+    base = load('.config/molecule/config.yml')
+    assert base['driver']['name'] == 'podman'
+    assert base['provisioner']['playbooks'] == {'create': '../resources/playbooks/create.yml',
+                                                 'destroy': '../resources/playbooks/destroy.yml'}
+    assert 'podman-run-options' in read('molecule/resources/playbooks/create.yml')
+    assert '"$RESOURCES/podman-run-options"' in read('molecule/resources/scripts/fleet.sh')
 
 
-def test_molecule_hosts_keep_their_own_user_and_network_namespaces():
-    for platform in scenario_platforms():
-        options = platform['extra_opts']
-        assert '--uidmap=0:100000:65536' in options and '--gidmap=0:100000:65536' in options, platform['name']
-        assert [opt for opt in options if opt.startswith('--network=slirp4netns')], platform['name']
-        assert not [opt for opt in options if opt in ('--network=host', '--net=host')], platform['name']
+def podman_run_options():
+    return [line.strip() for line in read('molecule/resources/podman-run-options').splitlines()
+            if line.strip() and not line.strip().startswith('#')]
 
 
-def test_molecule_hosts_have_no_restart_policy():
+def test_simulated_hosts_keep_their_own_user_and_network_namespaces():
+    options = podman_run_options()
+    assert '--uidmap=0:100000:65536' in options and '--gidmap=0:100000:65536' in options
+    assert [option for option in options if option.startswith('--network=slirp4netns')]
+    assert not [option for option in options if option in ('--network=host', '--net=host')]
+
+
+def test_simulated_hosts_have_no_restart_policy():
     # A simulated reboot happens inside the container (molecule/resources/README.md, "Boot simulation").
     # podman 4.3 cannot apply a restart policy to a container with a user namespace on slirp4netns:
     # its `container cleanup` hangs holding the container's lock (every podman command touching the
     # container then waits) or leaves the container stopped.
-    code = [line for line in read('molecule/resources/scripts/fleet.sh').splitlines() if not line.lstrip().startswith('#')]
-    assert not [line for line in code if '--restart' in line]
-    for platform in scenario_platforms():
-        assert not [opt for opt in platform['extra_opts'] if opt.startswith('--restart')], platform['name']
-        assert 'restart_policy' not in platform, platform['name']
+    for path in ('molecule/resources/scripts/fleet.sh', 'molecule/resources/playbooks/create.yml'):
+        code = [line for line in read(path).splitlines() if not line.lstrip().startswith('#')]
+        assert not [line for line in code if '--restart' in line], path
+    assert not [option for option in podman_run_options() if option.startswith('--restart')]
 
 
 def test_action_group_lists_every_module():

@@ -16,14 +16,8 @@ INVENTORY=$WORKDIR/inventory.yml
 BOOTED=/run/tencentos-sim/booted
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-30}
 
-# The same options for demo and molecule hosts (see README): privileged only inside a user namespace
-# (root in the container is uid 100000 on the machine, global sysctls stay read-only), --init so that
-# the main process stops on SIGTERM, and a private network namespace on slirp4netns whose
-# 10.0.2.2 is the machine's loopback (where the mirror listens). No --restart policy: a simulated
-# reboot happens inside the container, and podman 4.3 cannot restart a container with a user
-# namespace on slirp4netns (see README, "Boot simulation").
-RUN_OPTS=(--privileged --uidmap 0:100000:65536 --gidmap 0:100000:65536 --init
-  --network=slirp4netns:allow_host_loopback=true)
+# The options every simulated podman host starts with, the molecule scenarios' too (see that file).
+mapfile -t RUN_OPTS < <(grep -Ev '^[[:space:]]*(#|$)' "$RESOURCES/podman-run-options")
 
 container_of() { echo "$CONTAINER_PREFIX$1"; }
 
