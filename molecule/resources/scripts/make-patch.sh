@@ -14,7 +14,7 @@
 #                      (it calls the core's kpatch_register(), kmod/patch/kpatch-patch-hook.c; facts
 #                      sheet section 8): insmod refuses it with "Unknown symbol in module" until then
 #
-# Used by build-repo.sh (the mirror's test patches) and verify-fleet.sh; tests may use it too.
+# Used by build-repo.sh (the mirror's test patches) and tests/simulation; other tests may use it too.
 # See molecule/resources/README.md, "Livepatch simulation".
 set -euo pipefail
 
