@@ -48,6 +48,52 @@ def test_every_scenario_creates_and_destroys_its_hosts_with_the_shared_playbooks
     assert '"$RESOURCES/podman-run-options"' in read('molecule/resources/scripts/fleet.sh')
 
 
+# Keywords of a task that are not its module.
+TASK_KEYWORDS = {'name', 'register', 'vars', 'when', 'changed_when', 'failed_when', 'check_mode', 'diff', 'args',
+                 'delegate_to', 'run_once', 'loop', 'loop_control', 'no_log', 'tags', 'environment'}
+
+
+def reading_problems(tasks, folder):
+    """Tasks that could change a host: each module must read only, a command or shell must say it changes
+    nothing, and an included file is read as well."""
+    problems = []
+    for task in tasks:
+        if 'block' in task:
+            problems += reading_problems(task['block'] + task.get('rescue', []) + task.get('always', []), folder)
+            continue
+        module, = set(task) - TASK_KEYWORDS
+        args = task[module] or {}
+        if module == 'ansible.builtin.include_tasks':
+            problems += reading_problems(load(os.path.join(folder, args)), folder)
+        elif module in ('ansible.builtin.command', 'ansible.builtin.shell'):
+            if task.get('changed_when') is not False:
+                problems.append(task['name'])
+        elif module == 'tencentos.fleet.stats_isolation':
+            # A query (and an audit with expect) reads; state or container_state writes.
+            if set(args) - {'cgroups', 'expect'}:
+                problems.append(task['name'])
+        elif module == 'tencentos.fleet.sysctl_profile':
+            # Its check mode returns before the first write, and bridge_netfilter's modprobe is never run in it.
+            if task.get('check_mode') is not True:
+                problems.append(task['name'])
+        elif module not in ('ansible.builtin.slurp', 'ansible.builtin.stat', 'ansible.builtin.find',
+                            'ansible.builtin.assert', 'ansible.builtin.set_fact', 'tencentos.fleet.tencentos_facts'):
+            problems.append(task['name'])
+    return problems
+
+
+def test_verify_only_reads_and_the_behaviours_run_after_it():
+    sequence = load('.config/molecule/config.yml')['scenario']['test_sequence']
+    assert sequence[sequence.index('verify'):] == ['verify', 'side_effect', 'destroy']
+    verify_playbooks = sorted(glob.glob(os.path.join(ROOT, 'molecule/*/verify.yml')))
+    assert len(verify_playbooks) == 5
+    for path in verify_playbooks:
+        folder = os.path.relpath(os.path.dirname(path), ROOT)
+        for play in load(os.path.relpath(path, ROOT)):
+            assert set(play) <= {'name', 'hosts', 'gather_facts', 'vars', 'tasks'}, path
+            assert reading_problems(play['tasks'], folder) == [], path
+
+
 def podman_run_options():
     return [line.strip() for line in read('molecule/resources/podman-run-options').splitlines()
             if line.strip() and not line.strip().startswith('#')]
