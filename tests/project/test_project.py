@@ -42,8 +42,8 @@ def test_every_scenario_names_hosts_of_the_simulated_fleet_and_nothing_else():
 def test_every_scenario_creates_and_destroys_its_hosts_with_the_shared_playbooks():
     base = load('.config/molecule/config.yml')
     assert base['driver']['name'] == 'podman'
-    assert base['provisioner']['playbooks'] == {'create': '../resources/playbooks/create.yml',
-                                                 'destroy': '../resources/playbooks/destroy.yml'}
+    shared = {'create': '../resources/playbooks/create.yml', 'destroy': '../resources/playbooks/destroy.yml'}
+    assert base['provisioner']['playbooks'] == shared
     assert 'podman-run-options' in read('molecule/resources/playbooks/create.yml')
     assert '"$RESOURCES/podman-run-options"' in read('molecule/resources/scripts/fleet.sh')
 
