@@ -9,11 +9,13 @@ repos role's handler, at the end of a play, then found no ``release``). This plu
 
 - merges: the subsets gathered now replace the same subsets of the host's ``ansible_facts.tencentos``,
   the others stay;
-- gathers each subset once per host per play: a call whose subsets were all gathered in the same play
-  runs no module and returns the facts the host has; a call that asks for some more gathers only those;
+- gathers the facts once per host per play: a call whose subsets were all gathered in the same play runs
+  no module and returns the facts the host has; a call that asks for some more runs the module once for every
+  subset not gathered yet in the play (a module's start on the host costs far more than reading the other
+  subsets), so that the later calls of the play run none;
 - ``refresh: true`` (a task that follows a change of what the facts describe: a reboot, a loaded patch)
-  gathers the requested subsets again, and the subsets gathered earlier in the play count as not gathered
-  any more, so that the next call that asks for one of them gathers it again;
+  gathers the requested subsets again, and only those; the subsets gathered earlier in the play count as
+  not gathered any more, so that the next call that asks for one of them gathers it again;
 - records what it gathered, and in which play, in ``ansible_facts.tencentos.gathered``.
 
 The play is told by the uuid of the task's play (``Task.get_play()``, the same on ansible-core 2.16 to
@@ -71,12 +73,17 @@ def plan(requested, known, play, refresh):
     """What a call does: (subsets to gather now, or None to run no module; subsets taken from ``known``).
 
     ``requested``: requested_subsets(); ``known``: the host's ansible_facts.tencentos; ``play``: the uuid of the
-    play, None when it cannot be told (then every call gathers).
+    play, None when it cannot be told (then every call gathers what it asks for).
     """
     already = [] if refresh else subsets_gathered_in(known, play)
-    if already and all(subset in already for subset in requested):
-        return None, [subset for subset in requested if subset in already]
-    return [subset for subset in requested if subset not in already], [subset for subset in requested if subset in already]
+    reused = [subset for subset in requested if subset in already]
+    if already and len(reused) == len(requested):
+        return None, reused
+    if refresh or play is None:
+        return requested, reused
+    # The module's start on the host costs far more than reading the other subsets: a run gathers every subset
+    # not gathered yet in the play, so that the later calls of the play (the next roles') run no module.
+    return [subset for subset in SUBSETS if subset not in already], reused
 
 
 def merge(known, gathered_facts, subsets, play, refresh):
@@ -104,7 +111,7 @@ def describe(gathered, reused):
 
 
 class ActionModule(ActionBase):
-    """Runs tencentos_facts only for the subsets not gathered yet in the play, and merges what it returns."""
+    """Runs tencentos_facts once per play for the subsets not gathered yet, and merges what it returns."""
 
     _supports_check_mode = True
     # An async job returns no facts to merge.

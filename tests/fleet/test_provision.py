@@ -19,7 +19,7 @@ loaded and installed), which test_hotpatch.py and test_kernel_upgrade.py do not 
 
 From ansible-core 2.16 (which TencentOS 2.x and 3.x need), the first run converges every host and the repos role's
 handler runs on each; from the newest, the second run changes nothing. In both, the facts are gathered once per host
-in the provisioning play: each subset by one call, again only by the hot patch role after it changed the patches.
+in the provisioning play: every subset by the first call, again only by the hot patch role after it changed the patches.
 """
 
 import json
@@ -33,18 +33,19 @@ PROJECT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 GROUPS = ('tke_node', 'host')
 PROVISION_PLAY = 'Provision every host to the desired state of its groups'
 ROLES = ['tencentos.fleet.repos', 'tencentos.fleet.kernel', 'tencentos.fleet.sysctl', 'tencentos.fleet.hotpatch']
-# The facts calls of the roles, by task name: in the provisioning play only these run the module on a host;
-# the others take the subsets gathered earlier in the play.
+# The facts calls of the roles, by task name: in the provisioning play only the first runs the module on a host,
+# for every subset; the others take the subsets gathered earlier in the play.
 GATHERING_CALLS = {
-    'tencentos.fleet.repos : Learn which release the host runs': 'gathered release, kernel',
-    'tencentos.fleet.sysctl : Learn which kernel the host runs and which namespaces it is in':
-        'gathered features, virtualization; kernel already gathered in this play',
+    'tencentos.fleet.repos : Learn which release the host runs':
+        'gathered release, kernel, features, virtualization, repos',
 }
 # Only where the hot patches changed: refresh: true after livepatch_set (roles/hotpatch/tasks/main.yml).
 HOTPATCH_APPLY = 'tencentos.fleet.hotpatch : Apply the hot patches in order, verify and persist them, or undo the whole list'
 HOTPATCH_REFRESH = 'tencentos.fleet.hotpatch : Read the hot patches the kernel has after the run'
 REUSING_CALLS = {
     'tencentos.fleet.kernel : Learn which release and kernel the host runs': 'release, kernel already gathered',
+    'tencentos.fleet.sysctl : Learn which kernel the host runs and which namespaces it is in':
+        'kernel, features, virtualization already gathered',
     'tencentos.fleet.hotpatch : Learn which release and kernel the host runs': 'release, kernel already gathered',
 }
 REPOS_HANDLER = 'tencentos.fleet.repos : Refresh the package metadata cache'

@@ -98,7 +98,8 @@ def test_the_four_roles_of_one_play_keep_the_release_for_the_repos_handler(host,
                     ['kernel', 'features']):
         assert not run(task_in(play, gather_subset=subsets)).get('failed')
     assert host.ansible_facts['tencentos']['release']['pkg_mgr'] == 'yum'
-    assert [call['gather_subset'] for call in host.runs] == [['release', 'kernel'], ['features', 'virtualization']]
+    # One module run: the first call gathers every subset, so that the later roles' calls run none.
+    assert [call['gather_subset'] for call in host.runs] == [['release', 'kernel', 'features', 'virtualization', 'repos']]
 
 
 def test_a_narrower_later_call_never_removes_a_subset(host, run):
@@ -109,8 +110,9 @@ def test_a_narrower_later_call_never_removes_a_subset(host, run):
 
 
 def test_the_subsets_gathered_now_replace_the_same_subsets_and_the_others_stay(host, run):
-    run(task_in(Play(), gather_subset=['release', 'kernel']))
-    run(task_in(Play(), gather_subset=['kernel']))
+    play = Play()
+    run(task_in(play, gather_subset=['release', 'kernel']))
+    run(task_in(play, gather_subset=['kernel'], refresh=True))
     facts = host.ansible_facts['tencentos']
     assert facts['kernel']['read_by_run'] == 2
     assert facts['release']['read_by_run'] == 1
@@ -126,29 +128,41 @@ def test_subsets_gathered_in_the_same_play_are_not_gathered_again(host, run):
     assert result['ansible_facts']['tencentos']['kernel']['read_by_run'] == 1
 
 
-def test_a_call_that_asks_for_more_gathers_only_the_subsets_not_gathered_yet(host, run):
+def test_the_first_call_of_a_play_gathers_every_subset_so_that_the_later_calls_run_no_module(host, run):
+    play = Play()
+    result = run(task_in(play, gather_subset=['release', 'kernel']))
+    assert host.runs == [{'gather_subset': ['release', 'kernel', 'features', 'virtualization', 'repos']}]
+    assert result['msg'] == 'gathered release, kernel, features, virtualization, repos'
+    result = run(task_in(play, gather_subset=['features', 'virtualization']))
+    assert len(host.runs) == 1 and result['ansible_facts']['tencentos']['features']['read_by_run'] == 1
+
+
+def test_a_call_that_asks_for_more_gathers_every_subset_not_gathered_yet_and_no_other(host, run):
     play = Play()
     run(task_in(play, gather_subset=['release', 'kernel']))
+    # After a refresh of the kernel, only the kernel counts as gathered in the play.
+    run(task_in(play, gather_subset=['kernel'], refresh=True))
     result = run(task_in(play, gather_subset=['kernel', 'features']))
-    assert host.runs[1] == {'gather_subset': ['features']}
-    assert result['msg'] == 'gathered features; kernel already gathered in this play'
-    assert host.ansible_facts['tencentos']['gathered']['subsets'] == ['release', 'kernel', 'features']
+    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization', 'repos']}
+    assert result['msg'] == 'gathered release, features, virtualization, repos; kernel already gathered in this play'
+    assert host.ansible_facts['tencentos']['gathered']['subsets'] == ['release', 'kernel', 'features', 'virtualization', 'repos']
+    assert host.ansible_facts['tencentos']['kernel']['read_by_run'] == 2
 
 
 def test_the_record_names_the_play_and_what_it_gathered(host, run):
     play = Play()
     run(task_in(play, gather_subset='kernel,release'))
-    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel'], 'play': play._uuid}
+    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel', 'features', 'virtualization', 'repos'], 'play': play._uuid}
+    run(task_in(play, gather_subset=['features'], refresh=True))
+    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['features'], 'play': play._uuid}
 
 
 def test_a_new_play_gathers_again(host, run):
     run(task_in(Play(), gather_subset=['kernel']))
     later = Play()
     result = run(task_in(later, gather_subset=['kernel']))
-    assert len(host.runs) == 2 and result['msg'] == 'gathered kernel'
-    # What the earlier play gathered stays, but is not recorded as gathered in this one.
-    run(task_in(later, gather_subset=['release']))
-    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel'], 'play': later._uuid}
+    assert len(host.runs) == 2 and result['msg'] == 'gathered release, kernel, features, virtualization, repos'
+    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel', 'features', 'virtualization', 'repos'], 'play': later._uuid}
 
 
 def test_the_task_a_worker_runs_is_a_copy_of_the_play_s_task_and_of_the_same_play(host, run):
@@ -172,10 +186,11 @@ def test_after_a_refresh_the_other_subsets_are_gathered_again_when_asked_for(hos
     play = Play()
     run(task_in(play, gather_subset=['kernel', 'features']))
     run(task_in(play, gather_subset=['kernel'], refresh='yes'))
+    assert host.runs[1] == {'gather_subset': ['kernel']}
     assert host.ansible_facts['tencentos']['gathered']['subsets'] == ['kernel']
     assert 'features' in host.ansible_facts['tencentos']
     run(task_in(play, gather_subset=['kernel', 'features']))
-    assert host.runs[2] == {'gather_subset': ['features']}
+    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization', 'repos']}
 
 
 def test_refresh_must_be_a_boolean(host, run):
@@ -195,11 +210,14 @@ def test_a_subset_the_module_refuses_reaches_the_module_unchanged_and_nothing_is
 def test_check_mode_gathers_and_merges_as_a_normal_run(host, run):
     play = Play()
     run(task_in(play, gather_subset=['release']))
+    run(task_in(play, gather_subset=['release'], refresh=True))
     task = task_in(play, gather_subset=['release', 'kernel'])
     task.check_mode = True
     result = run(task)
-    assert host.runs[1] == {'gather_subset': ['kernel']}
-    assert sorted(result['ansible_facts']['tencentos']) == ['gathered', 'kernel', 'python', 'release']
+    assert host.runs[2] == {'gather_subset': ['kernel', 'features', 'virtualization', 'repos']}
+    assert sorted(result['ansible_facts']['tencentos']) == ['features', 'gathered', 'kernel', 'python', 'release',
+                                                            'repos', 'virtualization']
+    assert result['ansible_facts']['tencentos']['release']['read_by_run'] == 2
 
 
 def test_a_task_outside_a_play_always_gathers(host, run):
@@ -216,7 +234,8 @@ def test_delegated_facts_merge_into_the_facts_of_the_host_they_are_stored_for(ho
     play = Play()
     task = task_in(play, gather_subset=['kernel'])
     task.delegate_to, task.delegate_facts = 'tos31', True
-    tos31_facts = {'tencentos': {'release': {'distribution': 'TencentOS', 'version': '3.1'}}}
+    tos31_facts = {'tencentos': {'release': {'distribution': 'TencentOS', 'version': '3.1'},
+                                 'gathered': {'subsets': ['release'], 'play': play._uuid}}}
     result = run(task, task_vars=dict(host.task_vars(), hostvars={'tos31': {'ansible_facts': tos31_facts}}))
     assert result['ansible_facts']['tencentos']['release'] == {'distribution': 'TencentOS', 'version': '3.1'}
 
@@ -242,4 +261,6 @@ def test_delegated_facts_of_a_host_outside_the_inventory_start_empty(host, run):
     task = task_in(play, gather_subset=['kernel'])
     task.delegate_to, task.delegate_facts = '10.0.0.9', True
     result = run(task, task_vars=dict(host.task_vars(), hostvars={}))
-    assert sorted(result['ansible_facts']['tencentos']) == ['gathered', 'kernel', 'python']
+    assert sorted(result['ansible_facts']['tencentos']) == ['features', 'gathered', 'kernel', 'python', 'release',
+                                                            'repos', 'virtualization']
+    assert result['ansible_facts']['tencentos']['release']['read_by_run'] == 2
