@@ -27,10 +27,26 @@ make_venv() {  # make_venv DIR PYTHON PIP-ARGS...
     touch "$dir/.stamp-$stamp"
 }
 
+# The python3 on PATH, the project's own virtual environments left out: with one of them first on PATH (a shell
+# that activated it), make_venv would remove that environment and then run its deleted interpreter.
+base_python3() {
+    local dir
+    while IFS= read -r -d: dir; do
+        case $dir in "$PROJECT_DIR"/.venv*) continue ;; esac
+        if [ -x "$dir/python3" ]; then
+            echo "$dir/python3"
+            return 0
+        fi
+    done <<< "$PATH:"
+    echo "setup: no python3 on PATH outside $PROJECT_DIR/.venv*" >&2
+    return 1
+}
+
 step "Python virtual environments"
-make_venv "$VENV" "$(command -v python3)" -r "$PROJECT_DIR/requirements-test.txt"
+python3_path=$(base_python3)
+make_venv "$VENV" "$python3_path" -r "$PROJECT_DIR/requirements-test.txt"
 # shellcheck disable=SC2086 # one argument per pin
-make_venv "$VENV_OLDEST" "$(command -v python3)" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 $SDK_OLDEST
+make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 $SDK_OLDEST
 newest_python=$(find_newest_controller_python) || newest_python=
 if [ -n "$newest_python" ]; then
     mapfile -t sdk_newest < <(grep -E '^tencentcloud-sdk-python-' "$PROJECT_DIR/requirements-test.txt")

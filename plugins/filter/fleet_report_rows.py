@@ -36,6 +36,15 @@ options:
       - Its host switch and the number of isolated containers go into the STATS ISOLATION column; without it,
         or for a host that skipped the module, the column has the facts' C(stats_isolation) value.
     type: str
+  facts_var:
+    description:
+      - Name of the variable in which each host registered the result of the report's own
+        M(tencentos.fleet.tencentos_facts) task.
+      - A host that did not register it, or whose facts task failed or was unreachable, gets the row of a host
+        without facts, whatever facts an earlier play left on it (a host that failed while
+        C(playbooks/provision.yml) provisioned it keeps the facts gathered before it failed, which no longer
+        describe it). Without O(facts_var), every host with the subsets the report reads gets its row.
+    type: str
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
 '''
@@ -236,12 +245,21 @@ def provisioning_columns(variables, repos):
     }
 
 
-def host_row(host, variables, stats_isolation_var=None):
+def facts_gathered(variables, facts_var):
+    """Whether the host's facts task (registered in ``facts_var``) gathered its facts; True without ``facts_var``."""
+    if not facts_var:
+        return True
+    registered = variables.get(facts_var)
+    return (isinstance(registered, Mapping) and not registered.get('failed') and not registered.get('unreachable')
+            and not registered.get('skipped'))
+
+
+def host_row(host, variables, stats_isolation_var=None, facts_var=None):
     """The report row of one host from its variables (a hostvars entry)."""
     if not isinstance(variables, Mapping):
         variables = {}
     facts = (variables.get('ansible_facts') or {}).get('tencentos') or {}
-    if not facts or any(subset not in facts for subset in REPORT_SUBSETS):
+    if not facts or any(subset not in facts for subset in REPORT_SUBSETS) or not facts_gathered(variables, facts_var):
         row = {'host': host, 'release': NO_FACTS, 'family': None, 'version': None,
                'kernel': '-', 'default_kernel': '-', 'reboot': '-', 'flavour': '-', 'line': '-', 'stats_isolation': '-',
                'stats_isolation_summary': '-', 'livepatch_abi': '-', 'hot_patches': '-', 'repos': '-',
@@ -273,7 +291,7 @@ def host_row(host, variables, stats_isolation_var=None):
     return row
 
 
-def fleet_report_rows(hosts, hostvars, stats_isolation_var=None):
+def fleet_report_rows(hosts, hostvars, stats_isolation_var=None, facts_var=None):
     """The rows of the fleet report for ``hosts``, in their order."""
     if isinstance(hosts, (str, bytes)) or not isinstance(hosts, (list, tuple)):
         raise AnsibleFilterError('fleet_report_rows: the input must be a list of host names, got %s'
@@ -285,7 +303,7 @@ def fleet_report_rows(hosts, hostvars, stats_isolation_var=None):
     for host in hosts:
         host = str(host)
         variables = hostvars[host] if host in hostvars else None
-        rows.append(host_row(host, variables, stats_isolation_var))
+        rows.append(host_row(host, variables, stats_isolation_var, facts_var))
     return rows
 
 

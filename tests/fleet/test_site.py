@@ -5,7 +5,7 @@
 ansible-core 2.16's template lookup used to turn the report's rows, rendered as JSON text, into a
 list before from_json read them, so 2.16 printed no report; the rows are data from a filter now.
 Both controllers run the playbook against the same fleet one after the other, so their reports must
-be the same.
+be the same. With --limit (AWX's Limit field), the report covers the hosts of the limit, and only those.
 """
 
 import json
@@ -65,3 +65,29 @@ def test_both_controllers_report_the_same_fleet(reports):
 @pytest.mark.parametrize('controller', CONTROLLERS)
 def test_site_gives_no_warning(reports, controller, warnings_of):
     assert warnings_of(reports['runs'][controller]['run'].stdout) == []
+
+
+@pytest.fixture(scope='module')
+def limited_reports(tmp_path_factory, ansible_on):
+    """site.yml from each controller with --limit tos31,tos24: the run and the rows it wrote."""
+    runs = {}
+    for controller in CONTROLLERS:
+        work = str(tmp_path_factory.mktemp('site-limit-' + controller))
+        run = ansible_on(controller)('ansible-playbook', 'playbooks/site.yml', '--limit', 'tos31,tos24',
+                                     '-e', 'tencentos_fleet_report_dir=' + work)
+        rows = None
+        if os.path.exists(os.path.join(work, 'fleet-report.json')):
+            with open(os.path.join(work, 'fleet-report.json')) as handle:
+                rows = json.load(handle)
+        runs[controller] = {'run': run, 'rows': rows}
+    return runs
+
+
+@pytest.mark.parametrize('controller', CONTROLLERS)
+def test_with_a_limit_the_report_lists_the_hosts_of_the_limit_with_their_facts(limited_reports, controller):
+    run, rows = limited_reports[controller]['run'], limited_reports[controller]['rows']
+    assert run.returncode == 0, run.stdout
+    assert rows is not None, run.stdout
+    assert [row['host'] for row in rows] == ['tos24', 'tos31']
+    assert all(row['kernel'] not in (None, '-') and row['release'].startswith('TencentOS') for row in rows), rows
+    assert '"tencentos.fleet report: 2 host(s)"' in run.stdout, run.stdout

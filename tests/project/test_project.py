@@ -247,3 +247,26 @@ def test_sysctl_readme_lists_every_red_line():
     for name in ('always', 'tke_node', 'vpc_cni'):
         for line in variables['__tencentos_sysctl_red_lines_' + name]:
             assert '`%s`' % line['value'] in documented.get(line['key'], ''), line
+
+
+def task_names(tasks):
+    """Every task name in a list of tasks or plays, blocks and their rescue and always sections included."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        if 'name' in task:
+            yield task['name']
+        for section in ('block', 'rescue', 'always', 'tasks', 'pre_tasks', 'post_tasks', 'handlers'):
+            for name in task_names(task.get(section)):
+                yield name
+
+
+def test_no_task_name_carries_a_host_s_value():
+    """A task's name is templated once, with the first host's variables: in a fleet run it would show that host's
+    value on every other (a kernel version on a host that got another one)."""
+    paths = [path for pattern in ('roles/*/tasks/*.yml', 'roles/*/handlers/*.yml', 'playbooks/*.yml')
+             for path in sorted(glob.glob(os.path.join(ROOT, pattern)))]
+    names = [(os.path.relpath(path, ROOT), name) for path in paths
+             for name in task_names(yaml.safe_load(open(path)))]
+    assert len(names) > 100
+    assert [(path, name) for path, name in names if '{{' in str(name)] == []

@@ -279,3 +279,27 @@ def test_without_a_sysctl_profile_variable_the_column_has_only_the_counts():
     variables = provisioned(hostvars(tos24=(TOS24_FACTS, None)), 'tos24')
     del variables['tos24']['tencentos_sysctl_profile']
     assert fleet_report_rows(['tos24'], variables)[0]['sysctl_result'] == '2 set live, 3 at the next boot, 2 missing'
+
+
+FACTS_VAR = '__tencentos_fleet_facts'
+
+
+@pytest.mark.parametrize('registered', [
+    None,
+    {'failed': True, 'msg': 'the module failed'},
+    {'unreachable': True, 'msg': 'ssh: connect to host 10.253.1.1 port 22: No route to host'},
+    {'skipped': True, 'skip_reason': 'Conditional result was False'},
+])
+def test_with_the_report_s_facts_variable_a_host_whose_facts_task_did_not_gather_gets_the_no_facts_row(registered):
+    """provision.yml: a host that failed in a role keeps every subset the play's first facts call gathered, which no
+    longer describe it; it leaves the play before the report's facts task, and the report says it has no facts."""
+    variables = provisioned(hostvars(tos24=(TOS24_FACTS, None), tos31=(TOS31_FACTS, None)), 'tos24')
+    variables['tos31'][FACTS_VAR] = {'changed': False, 'msg': 'gathered release, kernel, features, virtualization, repos'}
+    if registered is not None:
+        variables['tos24'][FACTS_VAR] = registered
+    rows = fleet_report_rows(['tos24', 'tos31'], variables, facts_var=FACTS_VAR)
+    assert rows[0]['release'] == 'no facts (unreachable or failed)' and rows[0]['kernel'] == '-'
+    assert rows[0]['kernel_result'] == 'staged 4.14.105-19-0020.1, runs after a reboot'
+    assert rows[1]['release'] == 'TencentOS 3.1'
+    # Without the option, the facts the host kept make its row.
+    assert fleet_report_rows(['tos24'], variables)[0]['release'] == 'TencentOS 2.4'
