@@ -257,8 +257,7 @@ def task_names(tasks):
         if 'name' in task:
             yield task['name']
         for section in ('block', 'rescue', 'always', 'tasks', 'pre_tasks', 'post_tasks', 'handlers'):
-            for name in task_names(task.get(section)):
-                yield name
+            yield from task_names(task.get(section))
 
 
 def test_no_task_name_carries_a_host_s_value():
