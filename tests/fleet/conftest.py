@@ -76,7 +76,8 @@ def ansible_on(fleet_inventory):
 
         def run(tool, *args):
             command = [os.path.join(bin_dir, tool), '-i', fleet_inventory] + list(args)
-            env = dict(os.environ, ANSIBLE_NOCOLOR='1')
+            # The figures a playbook publishes with set_stats, printed as AWX shows them among a job's artifacts.
+            env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_SHOW_CUSTOM_STATS='1')
             return subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   universal_newlines=True, check=False, env=env)
         return run
