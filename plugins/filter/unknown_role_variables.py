@@ -19,7 +19,7 @@ description:
 positional: _input, argument_specs, also
 options:
   _input:
-    description: The variable names to check, as C(lookup('ansible.builtin.varnames', '^tencentos_repos_')) gives them.
+    description: The variable names to check, as the C(ansible.builtin.varnames) lookup gives them for a pattern such as C(^tencentos_repos_).
     type: list
     elements: str
     required: true

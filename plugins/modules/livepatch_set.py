@@ -17,7 +17,7 @@ description:
     handles one (formats, the kpatch core module, waits, stalled transitions reversed and never forced,
     kpatch's layout and the boot unit); this page says what the list adds.
   - B(Check.) Every entry is checked before anything changes, and every problem of every entry is refused
-    together, each named C(patches[i] (name)) - the module name rule, the same patch listed twice for a kernel
+    together, each named by its index and name, such as C(patches[2]) and the name in parentheses - the module name rule, the same patch listed twice for a kernel
     (dashes are underscores), a file to load (O(patches[].src), or the installed copy), its C(modinfo) name and
     vermagic, whether the kernel can take its format (C(modprobe --dry-run kpatch) for a kpatch-format patch whose
     core is not loaded), anything in the way of the installed copy - and, for the host, a patch in transition
@@ -82,7 +82,7 @@ options:
     default: 60
   list_name:
     description:
-      - How messages name the list, as in C(patches[2] (livepatch_fix)). A role passes the variable its list comes
+      - How messages name the list, as C(patches) in C(patches[2]) followed by the patch's name in parentheses. A role passes the variable its list comes
         from, so that a refusal names what its user set.
     type: str
     default: patches

@@ -17,7 +17,7 @@ description:
     the installed kernel packages with their C(uname -r) strings, the kernel features the
     other roles of this collection depend on, and whether the host is a container.
   - Reads files and runs C(rpm -qa); never changes anything.
-  - The running kernel is read from C(/proc/sys/kernel/osrelease), not from C(uname(2)),
+  - The running kernel is read from C(/proc/sys/kernel/osrelease), not from the C(uname) system call,
     so that a container reports the kernel interface it is shown.
   - The facts merge and are gathered once per host per play. The subsets gathered by a call replace the same
     subsets of C(ansible_facts.tencentos), and the others stay, so that a call with a narrower O(gather_subset)

@@ -269,3 +269,15 @@ def test_no_task_name_carries_a_host_s_value():
              for name in task_names(yaml.safe_load(open(path)))]
     assert len(names) > 100
     assert [(path, name) for path, name in names if '{{' in str(name)] == []
+
+
+def test_doc_markup_holds_no_parenthesis_that_would_end_it_early():
+    """Ansible's doc markup ends C(...), I(...), B(...) at the first ")": C(uname(2)) renders as uname(2 and a
+    stray ")". Every plugin and role argument spec must say such things another way."""
+    markup_with_a_parenthesis = re.compile(r'\b[BCIU]\([^)\n]*\(')
+    paths = [path for pattern in ('plugins/*/*.py', 'roles/*/meta/argument_specs.yml')
+             for path in sorted(glob.glob(os.path.join(ROOT, pattern)))]
+    assert len(paths) > 20
+    found = [(os.path.relpath(path, ROOT), match.group(0)) for path in paths
+             for match in markup_with_a_parenthesis.finditer(open(path).read())]
+    assert found == []
