@@ -16,13 +16,14 @@ description:
     the whole run if any part of it fails. Each patch is handled as the M(tencentos.fleet.livepatch) module
     handles one (formats, the kpatch core module, waits, stalled transitions reversed and never forced,
     kpatch's layout and the boot unit); this page says what the list adds.
-  - B(Check.) Every entry is checked before anything changes, and every problem of every entry is refused
-    together, each named by its index and name, such as C(patches[2]) and the name in parentheses - the module name rule, the same patch listed twice for a kernel
-    (dashes are underscores), a file to load (O(patches[].src), or the installed copy), its C(modinfo) name and
-    vermagic, whether the kernel can take its format (C(modprobe --dry-run kpatch) for a kpatch-format patch whose
-    core is not loaded), anything in the way of the installed copy - and, for the host, a patch in transition
-    (the kernel runs one transition at a time) and the kmod commands. Entries whose O(patches[].kernel) is
-    not the running kernel (C(/proc/sys/kernel/osrelease)) are skipped, each with the reason, never an error.
+  - B(Check.) Every entry is checked before anything changes, and every problem of every entry is refused together,
+    each named by its index and name, such as C(patches[2]) and the name in parentheses - the module name rule, the
+    same patch listed twice for a kernel (dashes are underscores), a file to load (O(patches[].src), or the installed
+    copy), its C(modinfo) name and vermagic, whether the kernel can take its format (C(modprobe --dry-run kpatch) for
+    a kpatch-format patch whose core is not loaded), anything in the way of the installed copy - and, for the host, a
+    patch in transition (the kernel runs one transition at a time) and the kmod commands. Entries whose
+    O(patches[].kernel) is not the running kernel (C(/proc/sys/kernel/osrelease)) are skipped, each with the reason,
+    never an error.
   - B(Apply.) The patches are loaded or unloaded in the order of the list, each transition completed before
     the next starts. Every action is journalled with its undo.
   - B(Verify.) The kernel's patches are read once after the list. Every patch asked to be V(loaded) or
