@@ -33,7 +33,11 @@ options:
     type: str
     required: true
   playbook_dir:
-    description: The directory a relative C(file) is taken from.
+    description:
+      - The playbook's directory, C(playbook_dir), which a relative C(file) is taken from.
+      - When it is the directory of the collection's own playbooks (C(tencentos.fleet.hotpatch) is run), a relative
+        C(file) is the user's, and is taken from the directory ansible-playbook runs in instead (an AWX job's is
+        its project's).
     type: str
     required: true
 author:
@@ -78,7 +82,8 @@ _value:
       elements: dict
     controller_files:
       description: Every entry's controller file, for any kernel, with the entry's C(index) in the list, C(name),
-        C(file) (absolute) and C(sha256), to be checked before anything changes.
+        C(file) (absolute) and C(sha256), to be checked before anything changes; for a relative one also C(given),
+        the path the entry gives, and C(relative_to), which directory it was taken from.
       type: list
       elements: dict
   sample:
@@ -102,8 +107,25 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.livepatch import L
 PACKAGE_DIR = '/usr/lib/kpatch'
 
 
-def controller_path(file, playbook_dir):
-    return file if os.path.isabs(file) else os.path.join(playbook_dir, file)
+# The collection's own playbooks (tencentos.fleet.hotpatch): a relative file given to one of them is the user's, not
+# the installed collection's.
+COLLECTION_PLAYBOOKS = os.path.realpath(os.path.join(os.path.dirname(__file__), '..', '..', 'playbooks'))
+
+
+def relative_base(playbook_dir):
+    """(the directory a relative file is taken from, what that directory is, for messages)."""
+    if playbook_dir and os.path.realpath(playbook_dir) == COLLECTION_PLAYBOOKS:
+        return os.getcwd(), 'the directory ansible-playbook runs in, as the playbook is one of the collection\'s own'
+    return playbook_dir, 'the playbook\'s directory'
+
+
+def controller_file(file, playbook_dir):
+    """The item of controller_files and copies for a file an entry gives: C(file) absolute, and where a relative
+    one was taken from (C(given), C(relative_to))."""
+    if os.path.isabs(file):
+        return dict(file=file)
+    base, what = relative_base(playbook_dir)
+    return dict(file=os.path.join(base, file), given=file, relative_to=what)
 
 
 def hotpatch_plan(entries, kernel, stage_dir, playbook_dir):
@@ -119,7 +141,7 @@ def hotpatch_plan(entries, kernel, stage_dir, playbook_dir):
         if entry.get('kernel') is not None:
             wanted['kernel'] = entry['kernel']
         if entry.get('file') is not None:
-            plan['controller_files'].append(dict(index=index, name=name, file=controller_path(entry['file'], playbook_dir),
+            plan['controller_files'].append(dict(controller_file(entry['file'], playbook_dir), index=index, name=name,
                                                  sha256=str(entry.get('sha256') or '').lower()))
         if kernel and entry.get('kernel') == kernel and state in LOADING_STATES:
             staged = '%s/%s.ko' % (stage_dir.rstrip('/'), name)
@@ -132,7 +154,7 @@ def hotpatch_plan(entries, kernel, stage_dir, playbook_dir):
                 plan['downloads'].append(dict(name=name, url=entry['url'], sha256=entry['sha256'].lower(), dest=staged))
             elif entry.get('file') is not None:
                 wanted['src'] = staged
-                plan['copies'].append(dict(name=name, file=controller_path(entry['file'], playbook_dir),
+                plan['copies'].append(dict(name=name, file=controller_file(entry['file'], playbook_dir)['file'],
                                            sha256=entry['sha256'].lower(), dest=staged))
         plan['patches'].append(wanted)
     return plan

@@ -76,7 +76,10 @@ SHA256_FORM = re.compile(r'[0-9A-Fa-f]{64}\Z')
 
 def file_problem(entry, stat_result):
     """Why the entry's controller file does not do, or None, from the stat task's result for it."""
-    path = stat_result['item']['file']
+    item = stat_result['item']
+    path = item['file']
+    if item.get('given'):
+        path = '%s (%s, relative to %s)' % (item['given'], item['file'], item.get('relative_to') or 'a directory')
     checksum = (stat_result.get('stat') or {}).get('checksum')
     wanted = str(entry.get('sha256') or '').lower()
     if checksum is None:

@@ -67,18 +67,19 @@ def fleet_inventory():
 
 @pytest.fixture(scope='session')
 def ansible_on(fleet_inventory):
-    """ansible_on(controller) -> run(tool, *args): an Ansible command (ansible, ansible-playbook) of that controller
-    against the fleet's inventory, returning the finished process with stdout and stderr together."""
+    """ansible_on(controller) -> run(tool, *args, cwd=PROJECT): an Ansible command (ansible, ansible-playbook) of that
+    controller against the fleet's inventory, run in cwd, returning the finished process with stdout and stderr
+    together."""
     paths = controllers()
 
     def on(controller):
         bin_dir = os.path.dirname(paths[controller])
 
-        def run(tool, *args):
+        def run(tool, *args, cwd=PROJECT):
             command = [os.path.join(bin_dir, tool), '-i', fleet_inventory] + list(args)
             # The figures a playbook publishes with set_stats, printed as AWX shows them among a job's artifacts.
             env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_SHOW_CUSTOM_STATS='1')
-            return subprocess.run(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            return subprocess.run(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   universal_newlines=True, check=False, env=env)
         return run
     return on

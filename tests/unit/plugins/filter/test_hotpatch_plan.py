@@ -5,10 +5,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.tencentos.fleet.plugins.filter import hotpatch_plan as hotpatch_plan_module
 from ansible_collections.tencentos.fleet.plugins.filter.hotpatch_plan import FilterModule, hotpatch_plan
 
 KERNEL = '5.4.119-19-0009.1'
@@ -47,7 +50,8 @@ def test_the_running_kernels_patches_are_fetched_and_every_entry_goes_to_the_mod
     assert plan['copies'] == [{'name': 'fix_file', 'file': '/play/patches/fix_file.ko', 'sha256': SHA.lower(),
                                'dest': STAGE + 'fix_file.ko'}]
     assert plan['controller_files'] == [
-        {'index': 3, 'name': 'fix_file', 'file': '/play/patches/fix_file.ko', 'sha256': SHA.lower()},
+        {'index': 3, 'name': 'fix_file', 'file': '/play/patches/fix_file.ko', 'sha256': SHA.lower(),
+         'given': 'patches/fix_file.ko', 'relative_to': "the playbook's directory"},
         {'index': 4, 'name': 'fix_other', 'file': '/abs/fix_other.ko', 'sha256': SHA.lower()}]
 
 
@@ -65,3 +69,15 @@ def test_input_that_is_not_a_list_of_entries_is_an_error():
     with pytest.raises(AnsibleFilterError, match='state'):
         hotpatch_plan([{'name': 'fix_a', 'state': 'enabled'}], KERNEL, STAGE, '/play')
     assert FilterModule().filters()['hotpatch_plan'] is hotpatch_plan
+
+
+def test_run_from_the_collection_s_own_playbook_a_relative_file_is_taken_from_where_ansible_playbook_runs(
+        tmp_path, monkeypatch):
+    """tencentos.fleet.hotpatch's playbook_dir is inside the installed collection: the user's file is not there."""
+    monkeypatch.chdir(tmp_path)
+    collection_playbooks = os.path.join(os.path.dirname(hotpatch_plan_module.__file__), '..', '..', 'playbooks')
+    plan = hotpatch_plan(ENTRIES, KERNEL, STAGE, collection_playbooks)
+    assert plan['controller_files'][0]['file'] == os.path.join(str(tmp_path), 'patches/fix_file.ko')
+    assert plan['controller_files'][0]['relative_to'] == (
+        "the directory ansible-playbook runs in, as the playbook is one of the collection's own")
+    assert plan['copies'][0]['file'] == os.path.join(str(tmp_path), 'patches/fix_file.ko')

@@ -93,3 +93,12 @@ def test_input_that_is_not_a_list_of_entries_is_an_error():
     with pytest.raises(AnsibleFilterError, match='list of hot patch entries'):
         hotpatch_problems({'name': 'fix_a'})
     assert FilterModule().filters()['hotpatch_problems'] is hotpatch_problems
+
+
+def test_a_relative_file_that_is_not_there_is_refused_showing_where_it_was_looked_for():
+    entries = [{'name': 'fix_a', 'kernel': KERNEL, 'file': 'patches/a.ko', 'sha256': SHA}]
+    stat = stat_result(0, 'fix_a', '/srv/project/patches/a.ko', None)
+    stat['item'].update(given='patches/a.ko', relative_to='the playbook\'s directory')
+    assert hotpatch_problems(entries, [stat]) == [
+        "tencentos_hotpatch_patches[0] (fix_a): file patches/a.ko (/srv/project/patches/a.ko, relative to the "
+        "playbook's directory) is not a file on the controller"]
