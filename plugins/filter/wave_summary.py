@@ -76,7 +76,9 @@ _value:
     - C(rows), the input rows (copies) with the outcome of the hosts that became unreachable set to
       V(unreachable); C(last_wave), the hosts of the wave, sorted; C(stopped), true when Ansible stops the roll-out
       after this wave (once the playbook has failed the failing hosts); C(wave_failed) and C(wave_unreachable), the
-      hosts of the wave that failed or became unreachable, sorted.
+      hosts of the wave that failed or became unreachable, sorted; C(outcomes), how many hosts of the whole
+      roll-out have each outcome; C(failed) and C(unreachable), the hosts of the whole roll-out that failed or
+      became unreachable, sorted. Everything but C(rows) is small enough to publish with M(ansible.builtin.set_stats).
   type: dict
   sample:
     rows:
@@ -87,6 +89,9 @@ _value:
     stopped: true
     wave_failed: [tos31]
     wave_unreachable: []
+    outcomes: {moved: 2, fell_back: 1}
+    failed: [tos31]
+    unreachable: []
 '''
 
 from collections.abc import Mapping
@@ -159,12 +164,18 @@ def wave_summary(rows, wave, remaining, max_fail_percentage, failing=('failed',)
     outcome_of = dict((str(row['host']), row['outcome']) for row in summary_rows)
     wave_failed = sorted(host for host in wave if outcome_of.get(host) in failing)
     wave_unreachable = sorted(host for host in wave if outcome_of.get(host) == UNREACHABLE)
+    outcomes = {}
+    for row in summary_rows:
+        outcomes[row['outcome']] = outcomes.get(row['outcome'], 0) + 1
     return {
         'rows': summary_rows,
         'last_wave': sorted(wave),
         'stopped': stops(len(wave), len(wave_failed), len(wave_unreachable), limit),
         'wave_failed': wave_failed,
         'wave_unreachable': wave_unreachable,
+        'outcomes': outcomes,
+        'failed': sorted(host for host, outcome in outcome_of.items() if outcome in failing),
+        'unreachable': sorted(host for host, outcome in outcome_of.items() if outcome == UNREACHABLE),
     }
 
 

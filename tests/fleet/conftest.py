@@ -8,6 +8,7 @@ TencentOS 2.x and 3.x fleets need ansible-core 2.16 (facts sheet section 1), so 
 both ends.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -48,6 +49,20 @@ def warnings_in(output):
     """The warning and deprecation lines of an Ansible run, but FOREIGN_WARNINGS."""
     lines = [line for line in output.splitlines() if re.match(r'\s*\[(WARNING|DEPRECATION WARNING)\]', line)]
     return [line for line in lines if not any(pattern.search(line) for pattern in FOREIGN_WARNINGS)]
+
+
+def published_figures_in(output):
+    """The set_stats data of a run, as the default callback prints the custom stats (the RUN line), or None."""
+    for line in output.splitlines():
+        if line.strip().startswith('RUN: '):
+            return json.loads(line.strip()[len('RUN: '):])
+    return None
+
+
+@pytest.fixture(scope='session')
+def published_figures():
+    """published_figures(output) -> the set_stats data of an Ansible run (None without any)."""
+    return published_figures_in
 
 
 @pytest.fixture(scope='session')

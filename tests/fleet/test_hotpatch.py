@@ -139,3 +139,15 @@ def test_waves_ansible_would_misread_are_refused_before_any_host_changes(ansible
     assert 'tencentos_hotpatch_waves must be a list of numbers of hosts (1, 2, ...)' in run.stdout
     assert '(got [0]); tencentos_hotpatch_max_fail_percentage must be a number from 0 to 100 (got -5)' in run.stdout
     assert 'TASK [Apply the hotpatch role]' not in run.stdout
+
+
+def test_the_last_wave_s_figures_are_published_for_awx(rollout, published_figures):
+    """set_stats after every wave, replacing the previous one: the figures of the summary written last, no rows."""
+    figures = published_figures(rollout['run'].stdout)
+    assert figures is not None, rollout['run'].stdout[-3000:]
+    expected = dict((key, value) for key, value in rollout['summary'].items() if key != 'rows')
+    assert figures == {'tencentos_hotpatch_rollout': expected}
+    assert expected['failed'] == [STALLING_HOST]
+    outcomes = [row['outcome'] for row in rollout['summary']['rows']]
+    assert expected['outcomes'] == dict((outcome, outcomes.count(outcome)) for outcome in set(outcomes))
+    assert expected['outcomes']['patched'] == 1 and expected['outcomes']['failed'] == 1

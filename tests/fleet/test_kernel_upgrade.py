@@ -207,3 +207,12 @@ def test_a_failed_post_switch_hook_fails_the_host_and_stops_the_roll_out(oldest_
     # The summary of each wave ran once, on the wave's first host, and failed neither.
     assert recap(run.stdout) == {'tos24': 0, 'oc9': 1}, run.stdout
     assert 'ignoring' not in run.stdout
+
+
+def test_the_last_wave_s_figures_are_published_for_awx(rollout, published_figures):
+    """set_stats after every wave, replacing the previous one: the figures of the summary written last, no rows."""
+    figures = published_figures(rollout['run'].stdout)
+    assert figures is not None, rollout['run'].stdout[-3000:]
+    expected = dict((key, value) for key, value in rollout['summary'].items() if key != 'rows')
+    assert figures == {'tencentos_kernel_upgrade_rollout': expected}
+    assert expected['stopped'] is True and expected['failed'] == rollout['summary']['wave_failed']

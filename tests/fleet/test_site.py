@@ -93,16 +93,8 @@ def test_with_a_limit_the_report_lists_the_hosts_of_the_limit_with_their_facts(l
     assert '"tencentos.fleet report: 2 host(s)"' in run.stdout, run.stdout
 
 
-def published_figures(output):
-    """The set_stats data of a run (the custom stats' RUN line the default callback prints), or None."""
-    for line in output.splitlines():
-        if line.strip().startswith('RUN: '):
-            return json.loads(line.strip()[len('RUN: '):])
-    return None
-
-
 @pytest.mark.parametrize('controller', CONTROLLERS)
-def test_site_publishes_the_report_s_figures_for_awx(reports, controller):
+def test_site_publishes_the_report_s_figures_for_awx(reports, controller, published_figures):
     run, rows = reports['runs'][controller]['run'], reports['runs'][controller]['rows']
     figures = published_figures(run.stdout)
     assert figures is not None, run.stdout[-3000:]
@@ -114,6 +106,6 @@ def test_site_publishes_the_report_s_figures_for_awx(reports, controller):
 
 
 @pytest.mark.parametrize('controller', CONTROLLERS)
-def test_with_a_limit_the_figures_count_the_hosts_of_the_limit(limited_reports, controller):
+def test_with_a_limit_the_figures_count_the_hosts_of_the_limit(limited_reports, controller, published_figures):
     figures = published_figures(limited_reports[controller]['run'].stdout)
     assert figures is not None and figures['tencentos_fleet_report']['hosts'] == 2, limited_reports[controller]['run'].stdout

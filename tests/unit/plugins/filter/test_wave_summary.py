@@ -124,3 +124,13 @@ def test_a_percentage_out_of_0_to_100_is_refused(value):
 def test_input_that_is_not_rows_and_host_lists_is_refused(given, wave, remaining, message):
     with pytest.raises(AnsibleFilterError, match=message):
         wave_summary(given, wave, remaining, 0)
+
+
+def test_the_figures_of_the_whole_roll_out_count_every_outcome_and_name_the_hosts_that_failed_or_left():
+    """What the playbooks publish with set_stats: everything but the rows."""
+    summary = wave_summary(rows(tos24='moved', tos31='fell_back', tos4='moved', oc9='not_reached', oc8='started'),
+                           ['tos4', 'tos31', 'oc8'], ['tos24', 'tos31', 'tos4', 'oc9'], 100, failing=KERNEL_FAILING)
+    assert summary['outcomes'] == {'moved': 2, 'fell_back': 1, 'not_reached': 1, 'unreachable': 1}
+    assert summary['failed'] == ['tos31'] and summary['unreachable'] == ['oc8']
+    assert sorted(summary) == ['failed', 'last_wave', 'outcomes', 'rows', 'stopped', 'unreachable', 'wave_failed',
+                               'wave_unreachable']
