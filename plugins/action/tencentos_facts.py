@@ -10,9 +10,10 @@ repos role's handler, at the end of a play, then found no ``release``). This plu
 - merges: the subsets gathered now replace the same subsets of the host's ``ansible_facts.tencentos``,
   the others stay;
 - gathers the facts once per host per play: a call whose subsets were all gathered in the same play runs
-  no module and returns the facts the host has; a call that asks for some more runs the module once for every
-  subset not gathered yet in the play (a module's start on the host costs far more than reading the other
-  subsets), so that the later calls of the play run none;
+  no module and returns the facts the host has; a call that asks for some more runs the module for those and
+  for every other subset the roles read (release, kernel, features, virtualization; not repos, which the repos
+  role changes in the same play) not gathered yet in the play, as a module's start on the host costs far more
+  than reading them, so that the later calls of the play run none;
 - ``refresh: true`` (a task that follows a change of what the facts describe: a reboot, a loaded patch)
   gathers the requested subsets again, and only those; the subsets gathered earlier in the play count as
   not gathered any more, so that the next call that asks for one of them gathers it again;
@@ -35,6 +36,9 @@ from ansible_collections.tencentos.fleet.plugins.module_utils.host_facts import 
 
 # The key of ansible_facts.tencentos that records what was gathered in which play; never a subset of the module.
 GATHERED = 'gathered'
+# What a run gathers besides the subsets asked for: those the roles read. Not repos: the repos role changes what it
+# describes, so gathered early by another call it would be stale for a call after the role (gathered only when asked).
+ALONGSIDE = ('release', 'kernel', 'features', 'virtualization')
 
 
 def requested_subsets(gather_subset):
@@ -81,9 +85,9 @@ def plan(requested, known, play, refresh):
         return None, reused
     if refresh or play is None:
         return requested, reused
-    # The module's start on the host costs far more than reading the other subsets: a run gathers every subset
-    # not gathered yet in the play, so that the later calls of the play (the next roles') run no module.
-    return [subset for subset in SUBSETS if subset not in already], reused
+    # The module's start on the host costs far more than reading the other subsets: a run also gathers those the
+    # roles read, so that the later calls of the play (the next roles') run no module.
+    return [subset for subset in SUBSETS if subset not in already and (subset in requested or subset in ALONGSIDE)], reused
 
 
 def merge(known, gathered_facts, subsets, play, refresh):

@@ -23,8 +23,10 @@ description:
     subsets of C(ansible_facts.tencentos), and the others stay, so that a call with a narrower O(gather_subset)
     never removes what an earlier one gathered. A call whose subsets were all gathered earlier in the same play
     runs nothing on the host and returns the facts the host has (see O(refresh)); one that asks for some more
-    runs the module once for every subset not gathered yet in the play, because the module's start on the host
-    costs far more than reading the other subsets, so that the later calls of the play run nothing. The
+    runs the module for those and for every other subset the roles read (V(release), V(kernel), V(features),
+    V(virtualization); V(repos) only when asked, as the repos role changes it in the same play) not gathered yet in
+    the play, because the module's start on the host costs far more than reading them, so that the later calls of
+    the play run nothing. The
     collection's action plugin of the same name does this on the controller.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)

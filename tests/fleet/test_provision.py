@@ -19,7 +19,7 @@ loaded and installed), which test_hotpatch.py and test_kernel_upgrade.py do not 
 
 From ansible-core 2.16 (which TencentOS 2.x and 3.x need), the first run converges every host and the repos role's
 handler runs on each; from the newest, the second run changes nothing. In both, the facts are gathered once per host
-in the provisioning play: every subset by the first call, again only by the hot patch role after it changed the patches.
+in the provisioning play: every subset the roles read by the first call, again only by the hot patch role after it changed the patches.
 """
 
 import json
@@ -34,10 +34,10 @@ GROUPS = ('tke_node', 'host')
 PROVISION_PLAY = 'Provision every host to the desired state of its groups'
 ROLES = ['tencentos.fleet.repos', 'tencentos.fleet.kernel', 'tencentos.fleet.sysctl', 'tencentos.fleet.hotpatch']
 # The facts calls of the roles, by task name: in the provisioning play only the first runs the module on a host,
-# for every subset; the others take the subsets gathered earlier in the play.
+# for every subset the roles read; the others take the subsets gathered earlier in the play.
 GATHERING_CALLS = {
     'tencentos.fleet.repos : Learn which release the host runs':
-        'gathered release, kernel, features, virtualization, repos',
+        'gathered release, kernel, features, virtualization',
 }
 # Only where the hot patches changed: refresh: true after livepatch_set (roles/hotpatch/tasks/main.yml).
 HOTPATCH_APPLY = 'tencentos.fleet.hotpatch : Apply the hot patches in order, verify and persist them, or undo the whole list'

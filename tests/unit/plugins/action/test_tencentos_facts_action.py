@@ -34,6 +34,8 @@ TOS24 = {
     'repos': {'managed_file': None, 'enabled': [], 'hosts': [], 'gpgcheck': False},
 }
 PYTHON = {'version': '3.6.8', 'executable': '/usr/bin/python3'}
+# What a run gathers besides what it asks for: the subsets the roles read.
+ROLE_SUBSETS = ['release', 'kernel', 'features', 'virtualization']
 
 
 class Host(object):
@@ -99,7 +101,7 @@ def test_the_four_roles_of_one_play_keep_the_release_for_the_repos_handler(host,
         assert not run(task_in(play, gather_subset=subsets)).get('failed')
     assert host.ansible_facts['tencentos']['release']['pkg_mgr'] == 'yum'
     # One module run: the first call gathers every subset, so that the later roles' calls run none.
-    assert [call['gather_subset'] for call in host.runs] == [['release', 'kernel', 'features', 'virtualization', 'repos']]
+    assert [call['gather_subset'] for call in host.runs] == [ROLE_SUBSETS]
 
 
 def test_a_narrower_later_call_never_removes_a_subset(host, run):
@@ -131,8 +133,8 @@ def test_subsets_gathered_in_the_same_play_are_not_gathered_again(host, run):
 def test_the_first_call_of_a_play_gathers_every_subset_so_that_the_later_calls_run_no_module(host, run):
     play = Play()
     result = run(task_in(play, gather_subset=['release', 'kernel']))
-    assert host.runs == [{'gather_subset': ['release', 'kernel', 'features', 'virtualization', 'repos']}]
-    assert result['msg'] == 'gathered release, kernel, features, virtualization, repos'
+    assert host.runs == [{'gather_subset': ROLE_SUBSETS}]
+    assert result['msg'] == 'gathered release, kernel, features, virtualization'
     result = run(task_in(play, gather_subset=['features', 'virtualization']))
     assert len(host.runs) == 1 and result['ansible_facts']['tencentos']['features']['read_by_run'] == 1
 
@@ -143,16 +145,16 @@ def test_a_call_that_asks_for_more_gathers_every_subset_not_gathered_yet_and_no_
     # After a refresh of the kernel, only the kernel counts as gathered in the play.
     run(task_in(play, gather_subset=['kernel'], refresh=True))
     result = run(task_in(play, gather_subset=['kernel', 'features']))
-    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization', 'repos']}
-    assert result['msg'] == 'gathered release, features, virtualization, repos; kernel already gathered in this play'
-    assert host.ansible_facts['tencentos']['gathered']['subsets'] == ['release', 'kernel', 'features', 'virtualization', 'repos']
+    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization']}
+    assert result['msg'] == 'gathered release, features, virtualization; kernel already gathered in this play'
+    assert host.ansible_facts['tencentos']['gathered']['subsets'] == ROLE_SUBSETS
     assert host.ansible_facts['tencentos']['kernel']['read_by_run'] == 2
 
 
 def test_the_record_names_the_play_and_what_it_gathered(host, run):
     play = Play()
     run(task_in(play, gather_subset='kernel,release'))
-    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel', 'features', 'virtualization', 'repos'], 'play': play._uuid}
+    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ROLE_SUBSETS, 'play': play._uuid}
     run(task_in(play, gather_subset=['features'], refresh=True))
     assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['features'], 'play': play._uuid}
 
@@ -161,8 +163,8 @@ def test_a_new_play_gathers_again(host, run):
     run(task_in(Play(), gather_subset=['kernel']))
     later = Play()
     result = run(task_in(later, gather_subset=['kernel']))
-    assert len(host.runs) == 2 and result['msg'] == 'gathered release, kernel, features, virtualization, repos'
-    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ['release', 'kernel', 'features', 'virtualization', 'repos'], 'play': later._uuid}
+    assert len(host.runs) == 2 and result['msg'] == 'gathered release, kernel, features, virtualization'
+    assert host.ansible_facts['tencentos']['gathered'] == {'subsets': ROLE_SUBSETS, 'play': later._uuid}
 
 
 def test_the_task_a_worker_runs_is_a_copy_of_the_play_s_task_and_of_the_same_play(host, run):
@@ -190,7 +192,7 @@ def test_after_a_refresh_the_other_subsets_are_gathered_again_when_asked_for(hos
     assert host.ansible_facts['tencentos']['gathered']['subsets'] == ['kernel']
     assert 'features' in host.ansible_facts['tencentos']
     run(task_in(play, gather_subset=['kernel', 'features']))
-    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization', 'repos']}
+    assert host.runs[2] == {'gather_subset': ['release', 'features', 'virtualization']}
 
 
 def test_refresh_must_be_a_boolean(host, run):
@@ -214,9 +216,9 @@ def test_check_mode_gathers_and_merges_as_a_normal_run(host, run):
     task = task_in(play, gather_subset=['release', 'kernel'])
     task.check_mode = True
     result = run(task)
-    assert host.runs[2] == {'gather_subset': ['kernel', 'features', 'virtualization', 'repos']}
+    assert host.runs[2] == {'gather_subset': ['kernel', 'features', 'virtualization']}
     assert sorted(result['ansible_facts']['tencentos']) == ['features', 'gathered', 'kernel', 'python', 'release',
-                                                            'repos', 'virtualization']
+                                                            'virtualization']
     assert result['ansible_facts']['tencentos']['release']['read_by_run'] == 2
 
 
@@ -262,5 +264,14 @@ def test_delegated_facts_of_a_host_outside_the_inventory_start_empty(host, run):
     task.delegate_to, task.delegate_facts = '10.0.0.9', True
     result = run(task, task_vars=dict(host.task_vars(), hostvars={}))
     assert sorted(result['ansible_facts']['tencentos']) == ['features', 'gathered', 'kernel', 'python', 'release',
-                                                            'repos', 'virtualization']
+                                                            'virtualization']
     assert result['ansible_facts']['tencentos']['release']['read_by_run'] == 2
+
+
+def test_repos_is_gathered_only_when_asked_so_that_a_call_after_the_repos_role_reads_the_new_repositories(host, run):
+    play = Play()
+    run(task_in(play, gather_subset=['release', 'kernel']))
+    result = run(task_in(play, gather_subset=['repos']))
+    assert host.runs[1] == {'gather_subset': ['repos']}
+    assert result['msg'] == 'gathered repos'
+    assert host.ansible_facts['tencentos']['gathered']['subsets'] == ROLE_SUBSETS + ['repos']
