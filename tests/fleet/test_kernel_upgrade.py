@@ -171,6 +171,9 @@ def test_a_second_roll_out_changes_nothing_and_drains_no_host(rerun):
     assert rerun['run'].returncode == 0, rerun['run'].stdout
     assert rerun['outcomes'] == {'tos24': 'already', 'tos4': 'already'}
     assert rerun['hooks'] == []
+    # Writing the summary on the controller is not a change of the wave's first host.
+    changed = dict(re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', rerun['run'].stdout, re.MULTILINE))
+    assert changed == {'tos24': '0', 'tos4': '0'}, rerun['run'].stdout[-3000:]
 
 
 def test_a_summary_that_cannot_be_written_fails_no_host_and_every_wave_runs(rerun):
