@@ -68,8 +68,8 @@ RETURN = r'''
 _value:
   description:
     - One dict per host, in the order of the input. Keys - C(host); C(release) (distribution and version, or
-      C(no facts) followed by C(unreachable or failed) in parentheses), C(family) and C(version) (null without facts); C(kernel) (running),
-      C(default_kernel) (or C(-)), C(reboot) (C(no), or C(pending) with the kernel the next boot starts, C(once) for a
+      C(no facts) followed by C(unreachable or failed) in parentheses), C(family) and C(version) (null without
+      facts); C(kernel) (running), C(default_kernel) (or C(-)), C(reboot) (C(no), or C(pending) with the kernel the next boot starts, C(once) for a
       one-time boot); C(flavour) and C(line) (the kernel line, facts C(kernel.line)); C(stats_isolation)
       (C(absent), C(off), C(on)) and C(stats_isolation_summary);
       C(livepatch_abi); C(hot_patches) (names, with C(in transition) or C(disabled) where that applies, or C(none));

@@ -52,19 +52,12 @@ _value:
     gpg_off: []
 '''
 
+from collections import Counter
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.filter.fleet_report_rows import NO_FACTS
-
-
-def count_by(rows, key):
-    """{value: number of rows} of ``key``, in the order the values first appear."""
-    counts = {}
-    for row in rows:
-        counts[row[key]] = counts.get(row[key], 0) + 1
-    return counts
 
 
 def fleet_report_summary(rows):
@@ -75,8 +68,8 @@ def fleet_report_summary(rows):
     return {
         'hosts': len(rows),
         'without_facts': sorted(str(row.get('host')) for row in rows if row.get('release') == NO_FACTS),
-        'releases': count_by(with_facts, 'release'),
-        'kernel_lines': count_by(with_facts, 'line'),
+        'releases': dict(Counter(row['release'] for row in with_facts)),
+        'kernel_lines': dict(Counter(row['line'] for row in with_facts)),
         'reboot_pending': sorted(str(row['host']) for row in with_facts if str(row.get('reboot')).startswith('pending')),
         'gpg_off': sorted(str(row['host']) for row in with_facts if str(row.get('repos')).endswith('gpg=OFF')),
     }

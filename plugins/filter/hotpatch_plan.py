@@ -140,8 +140,9 @@ def hotpatch_plan(entries, kernel, stage_dir, playbook_dir):
         wanted = dict(name=name, state=state)
         if entry.get('kernel') is not None:
             wanted['kernel'] = entry['kernel']
-        if entry.get('file') is not None:
-            plan['controller_files'].append(dict(controller_file(entry['file'], playbook_dir), index=index, name=name,
+        on_controller = controller_file(entry['file'], playbook_dir) if entry.get('file') is not None else None
+        if on_controller:
+            plan['controller_files'].append(dict(on_controller, index=index, name=name,
                                                  sha256=str(entry.get('sha256') or '').lower()))
         if kernel and entry.get('kernel') == kernel and state in LOADING_STATES:
             staged = '%s/%s.ko' % (stage_dir.rstrip('/'), name)
@@ -152,9 +153,9 @@ def hotpatch_plan(entries, kernel, stage_dir, playbook_dir):
             elif entry.get('url') is not None:
                 wanted['src'] = staged
                 plan['downloads'].append(dict(name=name, url=entry['url'], sha256=entry['sha256'].lower(), dest=staged))
-            elif entry.get('file') is not None:
+            elif on_controller:
                 wanted['src'] = staged
-                plan['copies'].append(dict(name=name, file=controller_file(entry['file'], playbook_dir)['file'],
+                plan['copies'].append(dict(name=name, file=on_controller['file'],
                                            sha256=entry['sha256'].lower(), dest=staged))
         plan['patches'].append(wanted)
     return plan

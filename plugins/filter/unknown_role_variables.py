@@ -19,7 +19,9 @@ description:
 positional: _input, argument_specs, also
 options:
   _input:
-    description: The variable names to check, as the C(ansible.builtin.varnames) lookup gives them for a pattern such as C(^tencentos_repos_).
+    description:
+      - The variable names to check, as the C(ansible.builtin.varnames) lookup gives them for a pattern such as
+        C(^tencentos_repos_).
     type: list
     elements: str
     required: true

@@ -94,6 +94,7 @@ _value:
     unreachable: []
 '''
 
+from collections import Counter
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -164,16 +165,13 @@ def wave_summary(rows, wave, remaining, max_fail_percentage, failing=('failed',)
     outcome_of = dict((str(row['host']), row['outcome']) for row in summary_rows)
     wave_failed = sorted(host for host in wave if outcome_of.get(host) in failing)
     wave_unreachable = sorted(host for host in wave if outcome_of.get(host) == UNREACHABLE)
-    outcomes = {}
-    for row in summary_rows:
-        outcomes[row['outcome']] = outcomes.get(row['outcome'], 0) + 1
     return {
         'rows': summary_rows,
         'last_wave': sorted(wave),
         'stopped': stops(len(wave), len(wave_failed), len(wave_unreachable), limit),
         'wave_failed': wave_failed,
         'wave_unreachable': wave_unreachable,
-        'outcomes': outcomes,
+        'outcomes': dict(Counter(row['outcome'] for row in summary_rows)),
         'failed': sorted(host for host, outcome in outcome_of.items() if outcome in failing),
         'unreachable': sorted(host for host, outcome in outcome_of.items() if outcome == UNREACHABLE),
     }

@@ -152,8 +152,8 @@ options:
     type: str
   endpoint:
     description:
-      - The CVM API endpoint, a host name or an C(http://host[:port]) or C(https://host[:port]) URL. C(cvm.intl.tencentcloudapi.com) is
-        the international site's; private clouds and tests have their own.
+      - The CVM API endpoint, a host name or an C(http://host[:port]) or C(https://host[:port]) URL.
+        C(cvm.intl.tencentcloudapi.com) is the international site's; private clouds and tests have their own.
     type: str
     default: cvm.tencentcloudapi.com
   timeout:
@@ -178,8 +178,8 @@ notes:
   - Tags are the dict C(tencentcloud_tags); there is no host variable C(tags), a name Ansible reserves.
   - C(os_release) is what the image's OS name says (C(id), C(name), C(version), C(major), C(kernel)), for
     example C(id=tencentos), C(name=TencentOS Server), C(version=3.1), C(major=3), C(kernel=TK4) for the
-    OS name C(TencentOS Server 3.1) followed by C(TK4) in parentheses. It names the image the instance was created from; an instance upgraded
-    in place since says otherwise in its own facts.
+    OS name C(TencentOS Server 3.1) followed by C(TK4) in parentheses. It names the image the instance was
+    created from; an instance upgraded in place since says otherwise in its own facts.
   - With O(cache), what the API answered is cached, and used until O(cache_timeout) or C(--flush-cache);
     the host names, variables and groups are made again from it on every run, so a change of O(hostnames)
     or O(compose) needs no refresh. A cached answer to other O(regions), filters or O(endpoint) is not used.

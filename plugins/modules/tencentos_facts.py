@@ -26,8 +26,7 @@ description:
     runs the module for those and for every other subset the roles read (V(release), V(kernel), V(features),
     V(virtualization); V(repos) only when asked, as the repos role changes it in the same play) not gathered yet in
     the play, because the module's start on the host costs far more than reading them, so that the later calls of
-    the play run nothing. The
-    collection's action plugin of the same name does this on the controller.
+    the play run nothing. The collection's action plugin of the same name does this on the controller.
 author:
   - tencentos.fleet contributors (@tencentos-fleet)
 options:
