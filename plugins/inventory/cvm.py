@@ -41,9 +41,13 @@ options:
         then fails (not enabled for the account, not allowed by a CAM policy) is left out with a warning,
         as is any region that fails with O(region_errors=warn).
       - Querying every region is slow for an account with few of them in use; list yours.
+      - Without this option in the inventory file, the environment variable E(TENCENTCLOUD_REGION) gives them,
+        separated by commas (the AWX credential type of C(extensions/awx/) injects it).
     type: list
     elements: str
     required: true
+    env:
+      - name: TENCENTCLOUD_REGION
   exclude_regions:
     description: Regions left out of O(regions=[all]).
     type: list

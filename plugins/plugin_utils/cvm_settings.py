@@ -90,7 +90,8 @@ def check_options(options, api_fields):
 
     ``api_fields`` are the SDK's Instance field names, to know the host variable names.
     """
-    regions = list(options['regions'] or [])
+    # TENCENTCLOUD_REGION='' (an AWX credential's empty region) or a trailing comma gives empty names: none is a region.
+    regions = [region for region in options['regions'] or [] if region != '']
     exclude_regions = list(options['exclude_regions'] or [])
     states = [str(state).upper() for state in options['instance_states'] or []]
     filters = options['filters'] or {}

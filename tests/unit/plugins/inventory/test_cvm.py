@@ -303,6 +303,29 @@ def test_credentials_from_the_sdk_credentials_file(tmp_path, double, inventory):
     assert "credentials from the SDK's default chain" in said(result)
 
 
+def test_regions_come_from_tencentcloud_region_when_the_file_names_none(double, inventory):
+    # What the AWX credential type of extensions/awx injects: its region input, and an empty token when none is given.
+    double.add_instance('ap-guangzhou', InstanceName='gz-1')
+    double.add_instance('ap-shanghai', InstanceName='sh-1')
+    result = inventory({}, environment={'TENCENTCLOUD_REGION': 'ap-guangzhou,ap-shanghai', 'TENCENTCLOUD_SECURITY_TOKEN': ''})
+    assert result.rc == 0, said(result)
+    assert sorted(region for region, params in describe_calls(double)) == ['ap-guangzhou', 'ap-shanghai']
+
+
+def test_the_file_s_regions_win_over_tencentcloud_region(double, inventory):
+    double.add_instance('ap-guangzhou', InstanceName='gz-1')
+    result = inventory({'regions': ['ap-guangzhou']}, environment={'TENCENTCLOUD_REGION': 'ap-shanghai'})
+    assert result.rc == 0, said(result)
+    assert [region for region, params in describe_calls(double)] == ['ap-guangzhou']
+
+
+@pytest.mark.parametrize('environment', [{}, {'TENCENTCLOUD_REGION': ''}], ids=['unset', 'empty'])
+def test_no_region_anywhere_fails_before_any_request(double, inventory, environment):
+    result = inventory({}, environment=environment)
+    assert result.rc != 0 and 'regions' in said(result)
+    assert double.requests_seen == 0
+
+
 def test_half_a_key_fails_before_any_request(double, inventory):
     result = inventory({'regions': ['ap-guangzhou']}, credentials=None, environment={'TENCENTCLOUD_SECRET_ID': TEST_SECRET_ID})
     assert result.rc != 0 and 'secret_id and secret_key go together: secret_key is not set' in said(result)
