@@ -250,8 +250,9 @@ def facts_gathered(variables, facts_var):
     if not facts_var:
         return True
     registered = variables.get(facts_var)
-    return (isinstance(registered, Mapping) and not registered.get('failed') and not registered.get('unreachable')
-            and not registered.get('skipped'))
+    if not isinstance(registered, Mapping):
+        return False
+    return not any(registered.get(outcome) for outcome in ('failed', 'unreachable', 'skipped'))
 
 
 def host_row(host, variables, stats_isolation_var=None, facts_var=None):

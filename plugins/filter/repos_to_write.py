@@ -122,8 +122,8 @@ def repos_to_write(layout, mirror, gpg_key='', unsigned=False, sections=(), remo
             path = paths.get(item.get('id'), item['path'])
             repo['baseurl'] = '%s/%s' % (mirror.rstrip('/'), path.lstrip('/'))
             del repo['path']
-        repo['enabled'] = ((boolean(item.get('enabled', True), strict=False) or item.get('id') in enable)
-                           and item.get('id') not in disable)
+        wanted = boolean(item.get('enabled', True), strict=False) or item.get('id') in enable
+        repo['enabled'] = wanted and item.get('id') not in disable
         repos.append(repo)
     return repos
 

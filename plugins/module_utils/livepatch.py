@@ -180,8 +180,9 @@ def module_loaded(root, name):
     """Whether module ``name`` is loaded: /sys/module/<name>/initstate exists (kmod's own test; built-in
     modules have no initstate) or /proc/modules lists it (absent where the kernel is built without
     module support, as in containers on such a machine)."""
-    return (os.path.exists(host_path(root, '/sys/module/%s/initstate' % name))
-            or name in loaded_modules(read_text(root, '/proc/modules')))
+    if os.path.exists(host_path(root, '/sys/module/%s/initstate' % name)):
+        return True
+    return name in loaded_modules(read_text(root, '/proc/modules'))
 
 
 def installed_path(kernel, name):
@@ -301,9 +302,9 @@ def boot_unit_ready(root, unit_name, unit_path, unit_text):
         return False
     if unit_text is None:
         return True
-    return (read_text(root, unit_path) == unit_text
-            and read_text(root, OWN_SCRIPT_PATH) == OWN_SCRIPT
-            and os.access(host_path(root, OWN_SCRIPT_PATH), os.X_OK))
+    if read_text(root, unit_path) != unit_text or read_text(root, OWN_SCRIPT_PATH) != OWN_SCRIPT:
+        return False
+    return os.access(host_path(root, OWN_SCRIPT_PATH), os.X_OK)
 
 
 def blocking_tasks(root, target, limit=10):

@@ -270,8 +270,9 @@ def kernel_problem(root, kernel, source, patch_format):
 
 
 def same_file(module, root, source, installed):
-    return bool(installed) and (module.digest_from_file(host_path(root, source), 'sha256')
-                                == module.digest_from_file(host_path(root, installed), 'sha256'))
+    if not installed:
+        return False
+    return module.digest_from_file(host_path(root, source), 'sha256') == module.digest_from_file(host_path(root, installed), 'sha256')
 
 
 def diff_view(status):

@@ -463,6 +463,10 @@ class Transaction:
         """Entries asked to be disabled or absent whose patch this run took out and the undo left out."""
         if self.failure is None:
             return []
-        return [entry.name for entry in self.planned()
-                if not entry.wants_active and entry is not self.failed and self.before[entry.name]['module_loaded']
-                and not self.status_now(entry)['module_loaded']]
+        return [entry.name for entry in self.planned() if self.taken_out_by_run(entry)]
+
+    def taken_out_by_run(self, entry):
+        """Whether the run unloaded the patch of an entry asked to be disabled or absent (the failed entry aside)."""
+        if entry.wants_active or entry is self.failed:
+            return False
+        return self.before[entry.name]['module_loaded'] and not self.status_now(entry)['module_loaded']

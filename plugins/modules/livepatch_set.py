@@ -313,8 +313,7 @@ def finish(module, transaction):
     """The return values of a run that got past the checks: report, changed, and the diff in diff mode."""
     result = report(transaction)
     # A failed entry may be left changed too: a reversal that stalled leaves its patch loaded.
-    result['changed'] = bool(result['patched'] or transaction.left
-                             or transaction.failed and transaction.differs(transaction.failed))
+    result['changed'] = bool(result['patched'] or transaction.left or (transaction.failed and transaction.differs(transaction.failed)))
     if module._diff:
         result['diff'] = diff(transaction, module.check_mode)
     return result

@@ -241,8 +241,9 @@ ROOT = '/'
 def namespaces_of(root, virtualization):
     """(description of the confinement or None on a host, set of private namespace kinds)."""
     links = dict((kind, read_link(root, '/proc/self/ns/%s' % kind)) for kind in INITIAL_NAMESPACE_LINKS)
-    netns_private = (not os.path.exists(host_path(root, os.path.join(ss.PROC_SYS, ss.INITIAL_NETNS_ONLY_KEY)))
-                     or bool(virtualization['namespaces'].get('net', {}).get('differs_from_pid1')))
+    initial_netns_key = host_path(root, os.path.join(ss.PROC_SYS, ss.INITIAL_NETNS_ONLY_KEY))
+    netns_differs = bool(virtualization['namespaces'].get('net', {}).get('differs_from_pid1'))
+    netns_private = not os.path.exists(initial_netns_key) or netns_differs
     private = ss.private_namespaces(links, netns_private)
     if 'pid' in private or virtualization.get('container'):
         engine = virtualization.get('container_type')
@@ -499,9 +500,8 @@ def main():
     loading_bridge = False
     if params['bridge_netfilter']:
         modules_load_text = ss.render_conf(params['header'], []) + BRIDGE_MODULE + '\n'
-        loading_bridge = (not virtualization.get('container')
-                          and any(is_bridge_key(key) for key in settings)
-                          and not bridge_keys_shown(root))
+        sets_bridge_keys = not virtualization.get('container') and any(is_bridge_key(key) for key in settings)
+        loading_bridge = sets_bridge_keys and not bridge_keys_shown(root)
         bridge = dict(loaded=loading_bridge, file=params['modules_load_file'],
                       file_changed=read_text(root, params['modules_load_file']) != modules_load_text)
         result['bridge_netfilter'] = bridge
