@@ -13,10 +13,10 @@ ANSIBLE_CORE_NEWEST=2.21.5
 # The oldest Tencent Cloud SDK the cvm inventory plugin supports (the lower bound of requirements.txt),
 # tested on the oldest controller; the newest controller gets requirements-test.txt's pins.
 SDK_OLDEST="tencentcloud-sdk-python-common==3.1.1 tencentcloud-sdk-python-cvm==3.1.1"
-# Galaxy is out of reach: containers.podman and ansible.posix come out of this pinned
-# `ansible` community package (only those two folders of its wheel are unpacked).
+# Galaxy is out of reach: containers.podman, ansible.posix and awx.awx (whose modules apply the AWX definitions
+# of extensions/awx) come out of this pinned `ansible` community package (only their folders of its wheel are unpacked).
 COLLECTIONS_BUNDLE=ansible==12.3.0
-BUNDLED_COLLECTIONS="containers/podman ansible/posix"
+BUNDLED_COLLECTIONS="containers/podman ansible/posix awx/awx"
 
 VENV=$PROJECT_DIR/.venv
 VENV_OLDEST=$PROJECT_DIR/.venv-2.16

@@ -43,14 +43,17 @@ base_python3() {
 }
 
 step "Python virtual environments"
+# ansible-runner, as requirements-test.txt pins it: the AWX job tests run each controller's ansible-playbook through it.
+ANSIBLE_RUNNER=$(grep -E '^ansible-runner==' "$PROJECT_DIR/requirements-test.txt")
 python3_path=$(base_python3)
 make_venv "$VENV" "$python3_path" -r "$PROJECT_DIR/requirements-test.txt"
 # shellcheck disable=SC2086 # one argument per pin
-make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 $SDK_OLDEST
+make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 "$ANSIBLE_RUNNER" $SDK_OLDEST
 newest_python=$(find_newest_controller_python) || newest_python=
 if [ -n "$newest_python" ]; then
     mapfile -t sdk_newest < <(grep -E '^tencentcloud-sdk-python-' "$PROJECT_DIR/requirements-test.txt")
-    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "${sdk_newest[@]}"
+    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "$ANSIBLE_RUNNER" \
+        "${sdk_newest[@]}"
 else
     echo "no Python >= 3.12 here: the newest controller is the one in .venv"
     rm -rf "$VENV_NEWEST" && ln -s "$VENV" "$VENV_NEWEST"
@@ -63,7 +66,7 @@ done
 
 step "collections"
 link_this_collection
-bundle_stamp=$COLLECTIONS_DIR/.bundle-${COLLECTIONS_BUNDLE//[^a-zA-Z0-9.]/_}
+bundle_stamp=$COLLECTIONS_DIR/.bundle-$(echo "$COLLECTIONS_BUNDLE $BUNDLED_COLLECTIONS" | sha256sum | cut -c1-16)
 if [ ! -f "$bundle_stamp" ]; then
     wheel_dir=$(mktemp -d)
     "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$wheel_dir" "$COLLECTIONS_BUNDLE"
@@ -79,7 +82,7 @@ PY
     rm -rf "$wheel_dir"
     touch "$bundle_stamp"
 fi
-"$VENV/bin/ansible-galaxy" collection list 2>/dev/null | grep -E '^(tencentos\.fleet|containers\.podman|ansible\.posix) '
+"$VENV/bin/ansible-galaxy" collection list 2>/dev/null | grep -E '^(tencentos\.fleet|containers\.podman|ansible\.posix|awx\.awx) '
 
 step "simulated fleet images"
 bash "$PROJECT_DIR/molecule/resources/scripts/build-images.sh"

@@ -31,6 +31,10 @@ step "unit tests"
 bash tools/units.sh
 step "project consistency"
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/project
+step "release checks: galaxy-importer (flake8 on, as Automation Hub runs it) and antsibull-docs on the built artifact"
+bash tools/release_checks.sh
+step "AWX as code: the definitions against awx.awx's modules and the roles, apply.yml against a local AWX API, the execution environments"
+PYTHONPATH=$COLLECTIONS_DIR "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/awx
 step "the module on every target Python, through the oldest and newest controllers"
 pythons=""
 for version in $TARGET_PYTHONS; do
@@ -54,7 +58,7 @@ bash molecule/resources/scripts/fleet.sh up
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/simulation
 bash molecule/resources/scripts/fleet.sh down
 
-step "every playbook (site, provision, stats_isolation, hotpatch, kernel_upgrade) over SSH on nine simulated hosts, from the oldest and newest controller"
+step "every playbook (site, provision, stats_isolation, hotpatch, kernel_upgrade) over SSH on nine simulated hosts, from the oldest and newest controller, and as AWX jobs"
 # A fleet of the tests' own (the demo's, if one is up, is left alone), taken down at the end whatever happens.
 export SSH_FLEET_NAME=tests SSH_FLEET_NET=10.254
 ssh_fleet_up=yes
@@ -69,7 +73,10 @@ fleet_tests() {
 bash molecule/resources/scripts/ssh-fleet.sh up 9
 fleet_tests tests/fleet/test_provision.py
 bash molecule/resources/scripts/ssh-fleet.sh up 9
-fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py
+fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py --ignore=tests/fleet/test_awx_jobs.py
+# The AWX job templates provision first, as on a fresh fleet, then run the others.
+bash molecule/resources/scripts/ssh-fleet.sh up 9
+fleet_tests tests/fleet/test_awx_jobs.py
 bash molecule/resources/scripts/ssh-fleet.sh down
 ssh_fleet_up=no
 unset SSH_FLEET_NAME SSH_FLEET_NET

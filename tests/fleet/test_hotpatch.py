@@ -134,10 +134,13 @@ def test_waves_ansible_would_misread_are_refused_before_any_host_changes(ansible
         'tencentos_hotpatch_patches': [],
         'tencentos_hotpatch_waves': [0],
         'tencentos_hotpatch_max_fail_percentage': -5,
+        # A survey's text area holding a mapping, not a list.
+        'tencentos_hotpatch_patches_yaml': 'name: kpatch_one',
     }))
     assert run.returncode != 0, run.stdout
     assert 'tencentos_hotpatch_waves must be a list of numbers of hosts (1, 2, ...)' in run.stdout
     assert '(got [0]); tencentos_hotpatch_max_fail_percentage must be a number from 0 to 100 (got -5)' in run.stdout
+    assert 'tencentos_hotpatch_patches_yaml must be a YAML list of patches' in run.stdout
     assert 'TASK [Apply the hotpatch role]' not in run.stdout
 
 
