@@ -24,10 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', 'awx'))
-from awx_model import AWX_PROJECT_DIR, by_name, job_slice, launch_extra_vars, load_definitions  # noqa: E402
+from conftest import controllers, warnings_in
 
-from conftest import controllers, warnings_in  # noqa: E402
+# AWX's rules, shared with tests/awx; appended, so that `conftest` above stays this folder's.
+sys.path.append(os.path.join(os.path.dirname(__file__), '..', 'awx'))
+from awx_model import AWX_PROJECT_DIR, by_name, job_slice, launch_extra_vars, load_definitions  # noqa: E402
 
 SETTINGS = {name: 'set-for-the-tests' for name in (
     'tencentos_awx_project_url', 'tencentos_awx_ee_image_core_2_16', 'tencentos_awx_ee_image_core_newest',
