@@ -53,6 +53,8 @@ for controller in "$VENV_OLDEST" "$VENV_NEWEST"; do
 done
 step "molecule"
 bash tools/molecule.sh
+step "molecule for users' roles: docs/testing.md's section as written, from the built and installed collection"
+"$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/user_role
 step "the simulated fleet checks itself (podman hosts: kernel interface, namespaces, mirror, reboot)"
 bash molecule/resources/scripts/fleet.sh up
 "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/simulation

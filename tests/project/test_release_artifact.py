@@ -22,7 +22,7 @@ ANSIBLE_GALAXY = os.path.join(os.path.dirname(sys.executable), 'ansible-galaxy')
 # Left out: what needs the repository (its scripts, CI, the simulated fleet, lint and molecule configuration), and
 # the pages that describe only that.
 LEFT_OUT = [
-    '.ansible-lint', '.ci', '.config', '.gitignore', '.yamllint', 'Makefile', 'requirements-test.txt', 'tools',
+    '.ci', '.config', '.gitignore', '.yamllint', 'Makefile', 'requirements-test.txt', 'tools', 'extensions/awx/project',
     'tests/awx', 'tests/bench', 'tests/faults', 'tests/fleet', 'tests/project', 'tests/sanity', 'tests/simulation',
     'tests/target_pythons', 'tests/user_role', 'docs/simulation.md', 'docs/testing.md', 'changelogs/fragments',
 ]
@@ -36,6 +36,8 @@ IMAGE_BUILD = [
 ]
 # Kept: what a user of the collection reads or runs.
 KEPT = [
+    # .ansible-lint: galaxy-importer's ansible-lint reads it in the artifact (the awx.awx modules apply.yml mocks).
+    '.ansible-lint', 'extensions/awx/apply.yml', 'extensions/awx/configuration/job_templates.yml',
     'README.md', 'COPYING', 'requirements.txt', 'meta/runtime.yml', 'meta/execution-environment.yml',
     'meta/ee-requirements.txt', 'changelogs/changelog.yaml', 'docs/getting-started.md', 'docs/awx.md',
     'examples/inventory/hosts.yml', 'plugins/modules/tencentos_facts.py', 'plugins/inventory/cvm.py',
