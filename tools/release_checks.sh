@@ -40,7 +40,7 @@ ANSIBLE_TEST_LOCAL_IMAGE = False
 LOCAL_IMAGE_DOCKER = False
 INFRA_OSD = False
 # Certified content on Automation Hub must be 1.0.0 or newer; galaxy.yml's version is the release's to set.
-REQUIRE_V1_OR_GREATER = False
+REQUIRE_V1_OR_GREATER = True
 # Everything it unpacks and caches stays in this run's directory.
 TMP_ROOT_DIR = $work/importer/tmp
 ANSIBLE_LOCAL_TMP = $work/importer/tmp/ansible

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: fleet_report_rows
 short_description: One row of the fleet report per host, from the hosts' TencentOS facts
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns what C(playbooks/site.yml) learnt about each host (the facts of M(tencentos.fleet.tencentos_facts)
     and, where the node has the feature, the result of M(tencentos.fleet.stats_isolation)) into the rows of

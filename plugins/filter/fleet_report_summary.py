@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: fleet_report_summary
 short_description: The fleet report in a few figures, small enough to publish with set_stats
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Sums up the rows of P(tencentos.fleet.fleet_report_rows#filter) - how many hosts, which have no facts, how many
     run each release and kernel line, which wait for a reboot, which take packages from a repository that GPG does

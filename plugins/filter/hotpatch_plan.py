@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: hotpatch_plan
 short_description: What the hotpatch role fetches for the running kernel, and the list it gives livepatch_set
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the hotpatch role's entries (C(tencentos_hotpatch_patches), already checked by
     P(tencentos.fleet.hotpatch_problems#filter)) into data for its tasks, so that no task builds it in Jinja.

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: hotpatch_problems
 short_description: What is wrong with a list of hot patch entries, one sentence per entry, before anything changes
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The hotpatch role's check of C(tencentos_hotpatch_patches) across the keys of an entry, which its argument specs
     cannot express (they have checked the keys, their types and the states). The role refuses the run with these

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: hotpatch_rows
 short_description: One row of the hot patch roll-out summary per host, from the hotpatch role's result
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the fact C(tencentos_hotpatch_result) that the C(tencentos.fleet.hotpatch) role leaves on each host into
     the rows of the summary that C(playbooks/hotpatch.yml) prints after every wave, as data.

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: kernel_upgrade_rows
 short_description: One row of the kernel roll-out summary per host, from the kernel role's result
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Turns the fact C(tencentos_kernel_result) that the C(tencentos.fleet.kernel) role leaves on each host into the
     rows of the summary that C(playbooks/kernel_upgrade.yml) prints after every wave, as data.

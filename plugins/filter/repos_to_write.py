@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: repos_to_write
 short_description: The repositories the repos role writes, from a release's layout and the role's variables
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The repos role's list for M(tencentos.fleet.repo_set) - the release's layout (the role's C(vars/)) on the chosen
     mirror, then the extra repositories - as data tested in Python rather than JSON assembled in a template.

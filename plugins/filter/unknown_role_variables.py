@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: unknown_role_variables
 short_description: The variables with a role's prefix that the role does not know, each with the closest known name
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - A role reads only the variables its argument specs declare. A variable with the role's prefix that is
     misspelt (C(tencentos_repos_gpgcheck) for a GPG switch) is otherwise silently ignored, and the role does what

@@ -8,7 +8,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 name: wave_summary
 short_description: Where a roll-out in waves stands after a wave, and whether Ansible stops it there
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - For a play that rolls a change through the fleet in waves (C(serial)) and fails, in its last task, the hosts
     whose change failed, so that C(max_fail_percentage) stops the roll-out. C(playbooks/kernel_upgrade.yml) and

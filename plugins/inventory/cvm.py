@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: cvm
 short_description: Tencent Cloud CVM instances as an inventory
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Asks the CVM API (C(DescribeInstances), and C(DescribeRegions) for O(regions=[all])) which instances a
     Tencent Cloud account has, and makes them hosts, with snake_case host variables, tags as a dict, and a

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: kernel_boot
 short_description: Choose the kernel GRUB boots next, once, and the one it boots by default
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads the boot entries of the host (BootLoaderSpec files in C(/boot/loader/entries) on
     EL8 and later, the menu entries of the generated C(grub.cfg) on EL7) and the GRUB environment

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: kernel_target
 short_description: Resolve a TencentOS kernel version to packages and check the host can take it
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Read-only planning step of the C(tencentos.fleet.kernel) role; it changes nothing on the host.
   - Lists the kernel builds of the enabled repositories with the host's C(dnf) (C(dnf repoquery), with

@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: livepatch
 short_description: Load, persist, disable and remove kernel hot patches (livepatch / kpatch modules)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Moves one kernel hot patch module to the state asked for, safely, and reports every hot patch the
     running kernel has registered.

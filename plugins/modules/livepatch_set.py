@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: livepatch_set
 short_description: Apply an ordered list of kernel hot patches to the running kernel as one transaction
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Moves every kernel hot patch of O(patches) to its state, in the order given, in one call, and undoes
     the whole run if any part of it fails. Each patch is handled as the M(tencentos.fleet.livepatch) module

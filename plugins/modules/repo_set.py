@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: repo_set
 short_description: Write a set of YUM/DNF repositories as one file, only after they answered
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Renders the given repositories into one C(.repo) file that the module owns, in a stable order.
   - Before it changes the file it probes every enabled repository from the host, twice, in a

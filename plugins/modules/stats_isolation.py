@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: stats_isolation
 short_description: Check and switch TencentOS container stats isolation (TK3 kernels)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The TK3 kernel (4.14) of TencentOS Server 2.2/2.4 can show each container its own CPU, memory,
     load, uptime and disk figures in C(/proc), in the kernel, without LXCFS. This module reports

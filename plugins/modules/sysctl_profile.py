@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: sysctl_profile
 short_description: Set a whole profile of sysctls in one call, persisted in one sysctl.d file and applied live where the namespace holds them
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Takes every key of a profile at once, checks all of them before anything changes, writes them to
     B(one) file of its own in C(/etc/sysctl.d) (atomically, keys in a stable order, a header that says the

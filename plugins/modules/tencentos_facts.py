@@ -10,7 +10,7 @@ DOCUMENTATION = r'''
 ---
 module: tencentos_facts
 short_description: Tell what TencentOS host a play stands on
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns, under C(ansible_facts.tencentos), the release (TencentOS Server, Tencent tlinux,
     OpenCloudOS, CentOS or another system), the running kernel and its TencentOS flavour,
