@@ -6,7 +6,8 @@
   and the extra variables given (values marked !unsafe, the credential type's injectors, stay templates).
 - ``launch_extra_vars``: the extra variables of a job launched from a template with a survey. AWX starts from the
   template's extra_vars, adds each question's default that its own rules accept, then the answers given, refusing
-  an answer that breaks a rule (awx/main/models/mixins.py, SurveyJobTemplateMixin, in github.com/ansible/awx).
+  an answer that breaks a rule or a required question left out (awx/main/models/mixins.py, SurveyJobTemplateMixin,
+  in github.com/ansible/awx). ``ui_answers``: what AWX's launch screen sends, the defaults pre-filled.
 - ``survey_problems``: those rules for one question and one value: the type, the length of a text, the range of a
   number, a choice not offered.
 - ``job_slice``: the hosts of slice ``number`` of ``count``: every count-th host of the inventory sorted by name,
@@ -113,10 +114,20 @@ def survey_problems(question, value):
     return ['%s: unknown question type %r' % (name, kind)]
 
 
-def launch_extra_vars(template, answers=None):
-    """The extra variables of a job of ``template`` (a job template definition) launched with ``answers``.
+def ui_answers(template, typed=None):
+    """The answers AWX's launch screen sends: every question's default, pre-filled, with what was typed instead."""
+    answers = dict((question['variable'], question['default']) for question in template['survey_spec']['spec']
+                   if question.get('default') is not None)
+    answers.update(typed or {})
+    return answers
 
-    Raises ValueError, as AWX refuses the launch, for an answer AWX refuses or a required question left out.
+
+def launch_extra_vars(template, answers=None):
+    """The extra variables of a job of ``template`` (a job template definition) launched through the API with
+    ``answers`` (AWX's launch screen sends ui_answers()).
+
+    Raises ValueError, as AWX refuses the launch, for an answer AWX refuses or a required question not answered
+    (the API checks that even where the question has a default; workflow nodes and schedules do not).
     """
     answers = dict(answers or {})
     extra_vars = dict(template.get('extra_vars') or {})
@@ -129,7 +140,7 @@ def launch_extra_vars(template, answers=None):
             extra_vars[name] = default
         if name in answers:
             problems += survey_problems(question, answers[name])
-        elif question.get('required') and default is None:
+        elif question.get('required'):
             problems.append('%s: required, and not answered' % name)
     asked = set(question['variable'] for question in template['survey_spec']['spec'])
     if not template.get('ask_variables_on_launch'):
@@ -151,5 +162,7 @@ def job_slice(hosts, number, count):
 def injected_environment(credential_type, inputs):
     """The environment variables a job gets from a credential of ``credential_type`` with ``inputs``."""
     environment = ImmutableSandboxedEnvironment()
+    # AWX renders with the inputs that have a value; an empty one is as if not given.
+    inputs = dict((name, value) for name, value in inputs.items() if value not in ('', None))
     return {name: environment.from_string(template).render(**inputs)
             for name, template in credential_type['injectors'].get('env', {}).items()}

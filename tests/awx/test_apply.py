@@ -55,9 +55,14 @@ def test_from_an_empty_awx_every_object_is_made_and_a_second_run_changes_nothing
         made = names(awx_api, kind)
         assert all(item['name'] in made for item in definitions[variable]), (kind, made)
 
+    images = dict((obj['name'], obj['id']) for obj in awx_api.objects('execution_environments'))
+    for source in awx_api.objects('inventory_sources'):
+        assert source['execution_environment'] == images['TencentOS fleet (ansible-core 2.16)']
     templates = dict((obj['name'], obj) for obj in awx_api.objects('job_templates'))
     for item in definitions['controller_templates']:
         made = templates[item['name']]
+        assert made['execution_environment'] == images[item['execution_environment']]
+        assert made['ask_job_slice_count_on_launch'] is bool(item.get('ask_job_slice_count_on_launch'))
         assert made['playbook'] == item['playbook']
         assert made['job_slice_count'] == int(item['job_slice_count'])
         assert made['ask_limit_on_launch'] is True and made['survey_enabled'] is True

@@ -20,7 +20,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from awx_model import (AWX_DIR, AWX_PROJECT_DIR, PROJECT, by_name, injected_environment, launch_extra_vars,
-                       load_definitions, survey_problems)
+                       load_definitions, survey_problems, ui_answers)
 
 SETTINGS = {
     'tencentos_awx_project_url': 'https://git.example.com/ops/tencentos-fleet-jobs.git',
@@ -169,7 +169,7 @@ def test_every_value_a_survey_can_give_is_taken_by_awx_and_the_roles(definitions
         if awx_says:
             refused.append('%s: AWX refuses %s' % (template['name'], awx_says))
             continue
-        extra_vars = launch_extra_vars(template, {question['variable']: value})
+        extra_vars = launch_extra_vars(template, ui_answers(template, {question['variable']: value}))
         for role in PLAYBOOK_ROLES[template['playbook']]:
             spec = role_spec(role)
             given = {name: value for name, value in extra_vars.items() if name in spec}
@@ -193,7 +193,7 @@ def test_every_survey_default_is_taken_by_awx_and_every_required_question_has_on
             if question.get('default') is not None:
                 assert survey_problems(question, question['default']) == [], (template['name'], question)
             assert not question['required'] or question.get('default') is not None, (template['name'], question)
-        launch_extra_vars(template)
+        launch_extra_vars(template, ui_answers(template))
 
 
 def test_every_survey_variable_is_read_by_its_playbook_or_its_roles(definitions):
@@ -249,9 +249,24 @@ def test_an_answer_awx_refuses_stops_the_launch(definitions):
     """AWX refuses these before a job exists: a choice not offered, an empty kernel version (min 1)."""
     provision = by_name(definitions, 'controller_templates')['TencentOS provision']
     with pytest.raises(ValueError, match='tencentos_sysctl_profile'):
-        launch_extra_vars(provision, {'tencentos_sysctl_profile': 'tke'})
+        launch_extra_vars(provision, ui_answers(provision, {'tencentos_sysctl_profile': 'tke'}))
     with pytest.raises(ValueError, match='tencentos_kernel_version'):
-        launch_extra_vars(provision, {'tencentos_kernel_version': ''})
+        launch_extra_vars(provision, ui_answers(provision, {'tencentos_kernel_version': ''}))
     with pytest.raises(ValueError, match='not a question of the survey'):
-        launch_extra_vars(provision, {'tencentos_repos_mirror': 'public'})
-    assert launch_extra_vars(provision) == {'tencentos_fleet_hosts': 'all', 'tencentos_kernel_reboot_ok': 'false'}
+        launch_extra_vars(provision, ui_answers(provision, {'tencentos_repos_mirror': 'public'}))
+    # Through the API, a required question must be answered even where it has a default.
+    with pytest.raises(ValueError, match='tencentos_fleet_hosts: required'):
+        launch_extra_vars(provision, {'tencentos_kernel_reboot_ok': 'false'})
+    assert launch_extra_vars(provision, ui_answers(provision)) == {'tencentos_fleet_hosts': 'all',
+                                                                   'tencentos_kernel_reboot_ok': 'false'}
+
+
+def test_every_job_and_inventory_update_runs_in_an_execution_environment_of_the_collection(definitions):
+    """An inventory update has no project: without its own, AWX runs it in its default image, which lacks the SDK."""
+    images = set(item['name'] for item in definitions['controller_execution_environments'])
+    for variable in ('controller_templates', 'controller_inventory_sources'):
+        for item in definitions[variable]:
+            assert item.get('execution_environment') in images, item['name']
+    for template in definitions['controller_templates']:
+        sliced = int(template['job_slice_count']) > 1
+        assert bool(template.get('ask_job_slice_count_on_launch')) == sliced, template['name']
