@@ -43,15 +43,13 @@ _value:
 
 import re
 
-from ansible.module_utils.six import string_types
-
 WAVE = re.compile(r'^(?:[1-9][0-9]*|(?:[1-9][0-9]?|100)%)\Z')
 
 
 def waves(value):
     if isinstance(value, bool):
         return []
-    if isinstance(value, string_types):
+    if isinstance(value, str):
         given = [item.strip() for item in value.split(',')]
     elif isinstance(value, (list, tuple)):
         given = list(value)
