@@ -219,7 +219,7 @@ def test_the_stats_isolation_audit_changes_nothing_and_judges_every_host(fleet, 
     assert job.recap('changed') == {}
     expected_hosts = fleet['hosts'] if not answers else sorted(fleet['inventory']['all']['children']['tke_node']['hosts'])
     # Every host audited (passed or failed the audit), not refused before it.
-    audited = set(event['host'] for event in job.host_events()
+    audited = set(event['event_data']['host'] for event in job.host_events()
                   if event['event_data'].get('task') == 'Report (and audit) container stats isolation'
                   and event['event'] in ('runner_on_ok', 'runner_on_failed'))
     assert audited == set(expected_hosts), job.stdout[-3000:]
