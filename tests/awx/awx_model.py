@@ -29,6 +29,15 @@ AWX_DIR = os.path.join(PROJECT, 'extensions', 'awx')
 CONFIGURATION_DIR = os.path.join(AWX_DIR, 'configuration')
 AWX_PROJECT_DIR = os.path.join(AWX_DIR, 'project')
 
+# Values for the settings extensions/awx/apply.yml requires (configuration/settings.yml), for the tests.
+SETTINGS = {
+    'tencentos_awx_project_url': 'https://git.example.com/ops/tencentos-fleet-jobs.git',
+    'tencentos_awx_ee_image_core_2_16': 'registry.example.com/tencentos-fleet-ee:2.16',
+    'tencentos_awx_ee_image_core_newest': 'registry.example.com/tencentos-fleet-ee:newest',
+    'tencentos_awx_secret_id': 'AKIDexample', 'tencentos_awx_secret_key': 'example-key',
+    'tencentos_awx_ssh_private_key': '-----BEGIN OPENSSH PRIVATE KEY-----\nexample\n-----END OPENSSH PRIVATE KEY-----',
+}
+
 SURVEY_TYPES = ('text', 'textarea', 'password', 'integer', 'float', 'multiplechoice', 'multiselect')
 
 

@@ -12,8 +12,7 @@ import subprocess
 
 import pytest
 
-from awx_model import AWX_DIR, PROJECT, load_definitions
-from test_definitions import SETTINGS
+from awx_model import AWX_DIR, PROJECT, SETTINGS, load_definitions
 
 CONTROLLERS = {
     'oldest': os.path.join(PROJECT, '.venv-2.16', 'bin'),

@@ -19,16 +19,8 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from awx_model import (AWX_DIR, AWX_PROJECT_DIR, PROJECT, by_name, injected_environment, launch_extra_vars,
-                       load_definitions, survey_problems, ui_answers)
-
-SETTINGS = {
-    'tencentos_awx_project_url': 'https://git.example.com/ops/tencentos-fleet-jobs.git',
-    'tencentos_awx_ee_image_core_2_16': 'registry.example.com/tencentos-fleet-ee:2.16',
-    'tencentos_awx_ee_image_core_newest': 'registry.example.com/tencentos-fleet-ee:newest',
-    'tencentos_awx_secret_id': 'AKIDexample', 'tencentos_awx_secret_key': 'example-key',
-    'tencentos_awx_ssh_private_key': '-----BEGIN OPENSSH PRIVATE KEY-----\nexample\n-----END OPENSSH PRIVATE KEY-----',
-}
+from awx_model import (AWX_DIR, AWX_PROJECT_DIR, PROJECT, SETTINGS, SURVEY_TYPES, by_name, injected_environment,
+                       launch_extra_vars, load_definitions, survey_problems, ui_answers)
 
 # Which awx.awx module applies each variable's objects.
 MODULES = {
@@ -188,8 +180,7 @@ def test_a_survey_value_a_role_refuses_is_caught(definitions):
 def test_every_survey_default_is_taken_by_awx_and_every_required_question_has_one(definitions):
     for template in definitions['controller_templates'] + definitions['controller_workflows']:
         for question in template['survey_spec']['spec']:
-            assert question['type'] in ('text', 'textarea', 'password', 'integer', 'float', 'multiplechoice',
-                                        'multiselect'), question
+            assert question['type'] in SURVEY_TYPES, question
             if question.get('default') is not None:
                 assert survey_problems(question, question['default']) == [], (template['name'], question)
             assert not question['required'] or question.get('default') is not None, (template['name'], question)

@@ -14,8 +14,7 @@ import sys
 
 import yaml
 
-from awx_model import AWX_PROJECT_DIR, PROJECT, by_name, injected_environment, load_definitions
-from test_definitions import SETTINGS
+from awx_model import AWX_PROJECT_DIR, PROJECT, SETTINGS, by_name, injected_environment, load_definitions
 
 # The CVM API double of the cvm plugin's unit tests; appended, so that `conftest` and the like stay this folder's.
 sys.path.append(os.path.join(PROJECT, 'tests', 'unit', 'plugins', 'inventory'))

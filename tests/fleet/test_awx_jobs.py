@@ -28,11 +28,9 @@ from conftest import controllers, warnings_in
 
 # AWX's rules, shared with tests/awx; appended, so that `conftest` above stays this folder's.
 sys.path.append(os.path.join(os.path.dirname(__file__), '..', 'awx'))
-from awx_model import AWX_PROJECT_DIR, by_name, job_slice, launch_extra_vars, load_definitions, ui_answers  # noqa: E402
+from awx_model import (AWX_PROJECT_DIR, SETTINGS, by_name, job_slice, launch_extra_vars, load_definitions,  # noqa: E402
+                       ui_answers)
 
-SETTINGS = {name: 'set-for-the-tests' for name in (
-    'tencentos_awx_project_url', 'tencentos_awx_ee_image_core_2_16', 'tencentos_awx_ee_image_core_newest',
-    'tencentos_awx_secret_id', 'tencentos_awx_secret_key', 'tencentos_awx_ssh_private_key')}
 SLICES = 3
 # A survey's text area: a YAML list, its one patch built for a kernel no host runs.
 OTHER_KERNEL_PATCH = '''- name: kpatch_built_for_another_kernel
