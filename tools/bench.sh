@@ -33,7 +33,7 @@ for size in $BENCH_SIZES $BENCH_HOSTS; do
 done
 [[ $BENCH_FORKS =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_FORKS=$BENCH_FORKS is not a number of forks" >&2; exit 2; }
 [[ $BENCH_CVM_INSTANCES =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_CVM_INSTANCES=$BENCH_CVM_INSTANCES is not a number" >&2; exit 2; }
-export BENCH_CVM_DIR=$BENCH_DIR/cvm BENCH_CVM_INSTANCES
+export BENCH_DIR BENCH_CVM_DIR=$BENCH_DIR/cvm BENCH_CVM_INSTANCES
 
 # The CVM cases' inventories: the bench's files with the double's endpoint (the plain one also with a
 # cache), and a script that prints the plain one's --list output, written here from the plugin's run.

@@ -27,6 +27,15 @@ echo "SIMULATION: these hosts are containers that imitate TencentOS userland and
 echo "reached over SSH (see docs/simulation.md); the report shows what the collection detected and did."
 echo
 cat "$report_dir/fleet-report.txt"
+
+step "audit playbook: the fleet against its desired state, changing nothing"
+audit_dir=$TENCENTOS_FLEET_WORKDIR/audit
+"$VENV/bin/ansible-playbook" -i "$inventory" "$PROJECT_DIR/playbooks/audit.yml" \
+    -e "tencentos_fleet_audit_dir=$audit_dir"
+
+echo
+cat "$audit_dir/audit.md"
 echo
 echo "demo finished in $(( $(date +%s) - started )) s; report in $report_dir; inventory $inventory"
+echo "the audit page: file://$audit_dir/audit.html (also audit.md, audit.json, audit-junit.xml there)"
 echo "a shell on a host: bash molecule/resources/scripts/ssh-fleet.sh ssh tos24; stop the hosts: make fleet-down"

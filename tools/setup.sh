@@ -45,14 +45,16 @@ base_python3() {
 step "Python virtual environments"
 # ansible-runner, as requirements-test.txt pins it: the AWX job tests run each controller's ansible-playbook through it.
 ANSIBLE_RUNNER=$(grep -E '^ansible-runner==' "$PROJECT_DIR/requirements-test.txt")
+# The audit's outputs are validated in the controller plugin tests too (tests/unit/plugins/filter), as pinned there.
+SCHEMA_CHECKERS=$(grep -E '^(xmlschema|jsonschema)==' "$PROJECT_DIR/requirements-test.txt" | tr '\n' ' ')
 python3_path=$(base_python3)
 make_venv "$VENV" "$python3_path" -r "$PROJECT_DIR/requirements-test.txt"
 # shellcheck disable=SC2086 # one argument per pin
-make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 "$ANSIBLE_RUNNER" $SDK_OLDEST
+make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" pytest==8.4.2 "$ANSIBLE_RUNNER" $SCHEMA_CHECKERS $SDK_OLDEST
 newest_python=$(find_newest_controller_python) || newest_python=
 if [ -n "$newest_python" ]; then
     mapfile -t sdk_newest < <(grep -E '^tencentcloud-sdk-python-' "$PROJECT_DIR/requirements-test.txt")
-    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "$ANSIBLE_RUNNER" \
+    make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "$ANSIBLE_RUNNER" $SCHEMA_CHECKERS \
         "${sdk_newest[@]}"
 else
     echo "no Python >= 3.12 here: the newest controller is the one in .venv"

@@ -51,6 +51,8 @@ for controller in "$VENV_OLDEST" "$VENV_NEWEST"; do
     PYTHONPATH=$COLLECTIONS_DIR "$controller/bin/python" -m pytest -p no:cacheprovider -q tests/unit/plugins \
         --ignore=tests/unit/plugins/modules --ignore=tests/unit/plugins/module_utils
 done
+step "the audit's HTML page in a headless browser (Chromium): rendered, its counts, its filters, 500 hosts, a screenshot"
+PYTHONPATH=$COLLECTIONS_DIR "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/browser
 step "molecule"
 bash tools/molecule.sh
 step "molecule for users' roles: docs/testing.md's section as written, from the built and installed collection"
@@ -71,11 +73,13 @@ fleet_tests() {
         "$VENV/bin/python" -m pytest -p no:cacheprovider -q "$@"
 }
 # provision.yml is what a fresh fleet gets first; the other playbooks' tests expect hosts it has not changed
-# (no staged kernel, no hot patch), so each starts from freshly booted hosts (`up` starts them again).
+# (no staged kernel, no hot patch), so each starts from freshly booted hosts (`up` starts them again). The audit
+# starts from the provisioned fleet.
 bash molecule/resources/scripts/ssh-fleet.sh up 9
-fleet_tests tests/fleet/test_provision.py
+fleet_tests tests/fleet/test_provision.py tests/fleet/test_audit.py
 bash molecule/resources/scripts/ssh-fleet.sh up 9
-fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py --ignore=tests/fleet/test_awx_jobs.py
+fleet_tests tests/fleet --ignore=tests/fleet/test_provision.py --ignore=tests/fleet/test_audit.py \
+    --ignore=tests/fleet/test_awx_jobs.py
 # The AWX job templates provision first, as on a fresh fleet, then run the others.
 bash molecule/resources/scripts/ssh-fleet.sh up 9
 fleet_tests tests/fleet/test_awx_jobs.py

@@ -168,6 +168,12 @@ gpg_keys:
   elements: dict
   sample: [{source: 'file:///etc/pki/rpm-gpg/RPM-GPG-KEY-TencentOS-3', rpm_name: gpg-pubkey-630eb7b1-6b16c9ab,
             imported: false}]
+check_mode:
+  description:
+    - Whether the module ran in check mode (also when the task's or a block's C(check_mode) asked for it, which
+      C(ansible_check_mode) does not show). The repos role's handler refreshes no cache after a check.
+  returned: always
+  type: bool
 defined_elsewhere:
   description:
     - Repository ids of O(repos) that other C(.repo) files of the directory define too, with those files.
@@ -282,7 +288,7 @@ def restore(module, own_path, backup_dir):
         if os.path.exists(own_path):
             os.remove(own_path)
     module.exit_json(changed=changed, path=own_path, moved=[target for _source, target in moves],
-                     backup_dir=backup_dir)
+                     backup_dir=backup_dir, check_mode=module.check_mode)
 
 
 def main():
@@ -328,7 +334,8 @@ def main():
         module.warn('GPG checking is OFF for some repositories (allow_unsigned): packages from them are not verified')
 
     content = repositories.render(repos, params['header'])
-    result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={}, gpg_keys=[])
+    result = dict(changed=False, path=path, moved=[], backup_dir=None, defined_elsewhere={}, gpg_keys=[],
+                  check_mode=module.check_mode)
     before = read_text('/', path)
     to_move = foreign_files(os.path.dirname(path), path) if params['exclusive'] else []
     switching = before != content or bool(to_move)

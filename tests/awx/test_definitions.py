@@ -40,6 +40,7 @@ PLAYBOOK_ROLES = {
     'hotpatch.yml': ['hotpatch'],
     'site.yml': ['repos'],
     'stats_isolation.yml': [],
+    'audit.yml': ['repos', 'kernel', 'sysctl', 'hotpatch'],
 }
 # Answers an operator would type, besides the defaults and the choices.
 TYPED_ANSWERS = {

@@ -13,8 +13,9 @@ changes=()
 # ansible-test sanity lints the shell scripts with shellcheck.
 # The SSH fleet (ssh-fleet.sh): openssh-client is Ansible's ssh connection and makes the keys, iproute2 the
 # bridge and veth pairs, util-linux's nsenter the hosts' addresses, procps pgrep/sysctl.
+# chromium opens the audit's HTML page headless in tests/browser/test_audit_page.py, as a person's browser would.
 PACKAGES=(podman runc catatonit fuse-overlayfs slirp4netns debootstrap rpm createrepo-c gnupg curl shellcheck
-  openssh-client iproute2 util-linux procps)
+  openssh-client iproute2 util-linux procps chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
