@@ -54,6 +54,7 @@ make_venv "$VENV_OLDEST" "$python3_path" "ansible-core==$ANSIBLE_CORE_OLDEST" py
 newest_python=$(find_newest_controller_python) || newest_python=
 if [ -n "$newest_python" ]; then
     mapfile -t sdk_newest < <(grep -E '^tencentcloud-sdk-python-' "$PROJECT_DIR/requirements-test.txt")
+    # shellcheck disable=SC2086 # one argument per pin
     make_venv "$VENV_NEWEST" "$newest_python" "ansible-core==$ANSIBLE_CORE_NEWEST" pytest==8.4.2 "$ANSIBLE_RUNNER" $SCHEMA_CHECKERS \
         "${sdk_newest[@]}"
 else

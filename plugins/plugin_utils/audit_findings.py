@@ -212,9 +212,9 @@ def sysctl_concern(result):
         if state.get('live') == 'applied':
             findings.append(finding('live_value', key, desired, live, '%s is %s live, desired %s' % (key, live, desired)))
         if state.get('live') != 'missing' and not same_value(state.get('file_before'), desired):
+            persisted = state.get('file_before') or 'not set'
             findings.append(finding('persisted_value', key, desired, state.get('file_before'),
-                                    '%s is %s in %s, desired %s' % (key, state.get('file_before') or 'not set',
-                                                                     result.get('file'), desired)))
+                                    '%s is %s in %s, desired %s' % (key, persisted, result.get('file'), desired)))
     for key, where in sorted((result.get('overridden_at_boot') or {}).items()):
         findings.append(finding('overridden_at_boot', key, (per_key.get(key) or {}).get('file'), '; '.join(where),
                                 '%s is set again at boot by %s' % (key, '; '.join(where))))
@@ -272,8 +272,8 @@ def hotpatch_concern(result):
     unlisted = sorted(patch.get('name') for patch in loaded if patch.get('name') not in listed)
     if not entries and not loaded:
         return concern('not_applicable', 'no hot patch listed, none loaded')
-    summary = '%d listed for %s, loaded: %s' % (len(entries) - len(other_kernel), result.get('kernel'),
-                                                 ', '.join(patch.get('name') for patch in loaded) or 'none')
+    loaded_names = ', '.join(patch.get('name') for patch in loaded) or 'none'
+    summary = '%d listed for %s, loaded: %s' % (len(entries) - len(other_kernel), result.get('kernel'), loaded_names)
     if other_kernel:
         summary += '; for another kernel: %s' % ', '.join(other_kernel)
     if unlisted:

@@ -99,7 +99,7 @@ def test_every_definition_validates_against_its_awx_awx_module(definitions):
     problems = {label: validation_errors(module, params)
                 for label, module, params in objects_with_modules(definitions)}
     assert {label: errors for label, errors in problems.items() if errors} == {}
-    assert len(problems) == 16
+    assert len(problems) == 17
 
 
 def test_a_wrong_definition_is_caught():

@@ -15,7 +15,7 @@ converge and for the audits alike): the patch is what the audit of the hot patch
 import json
 import os
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import pytest
 
@@ -118,9 +118,8 @@ def converged(ansible, desired):
 
 
 @pytest.mark.parametrize('controller', ['oldest', 'newest'])
-def test_a_converged_fleet_shows_no_drift_and_the_audit_changes_nothing(ansible_on, converged, desired, ansible,
-                                                                       controller, tmp_path, warnings_of,
-                                                                       published_figures):
+def test_a_converged_fleet_shows_no_drift_and_the_audit_changes_nothing(
+        ansible_on, converged, desired, ansible, controller, tmp_path, warnings_of, published_figures):
     process = audit(ansible_on(controller), desired, str(tmp_path))
     run_ok(process)
     # sysctl_profile's own warning of keys the kernel lacks, which the audit names in the sysctl summary: on these
@@ -160,8 +159,8 @@ def inject_drift(ansible):
     }
 
 
-def test_each_injected_drift_is_named_in_every_output_and_the_audit_changes_nothing(converged, desired, ansible,
-                                                                                   tmp_path, published_figures):
+def test_each_injected_drift_is_named_in_every_output_and_the_audit_changes_nothing(
+        converged, desired, ansible, tmp_path, published_figures):
     injected = inject_drift(ansible)
     before = host_states(ansible)
     process = audit(ansible, desired, str(tmp_path))

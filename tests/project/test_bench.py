@@ -35,7 +35,7 @@ def test_the_project_cases_load_and_compare_with_cases_that_exist():
     environment, fleet_setup, cases = bench.load_cases(CASES)
     names = [case['name'] for case in cases]
     assert [case['baseline'] for case in cases if case.get('baseline')] == [
-        'posix-apply', 'posix-noop', 'cvm-script', 'cvm-script', 'cvm-api'] + ['fleet-ping'] * 8
+        'posix-apply', 'posix-noop', 'cvm-script', 'cvm-script', 'cvm-api'] + ['fleet-ping'] * 9
     assert all(case['baseline'] in names[:names.index(case['name'])] for case in cases if case.get('baseline'))
     assert environment['ANSIBLE_CALLBACKS_ENABLED'] == 'bench_counts'
     assert fleet_setup == ['bash molecule/resources/scripts/ssh-fleet.sh up $BENCH_HOSTS']
@@ -46,7 +46,8 @@ def test_the_fleet_cases_run_at_every_size_and_provision_starts_from_fresh_hosts
     by_name = dict((case['name'], case) for case in cases)
     fleet = [case['name'] for case in cases if case.get('sizes') == 'all']
     roles = ['fleet-role-%s-noop' % role for role in ('repos', 'kernel', 'sysctl', 'hotpatch')]
-    assert fleet == ['fleet-ping', 'fleet-ping-x8', 'fleet-site', 'fleet-provision-apply', 'fleet-provision-noop'] + roles
+    assert fleet == ['fleet-ping', 'fleet-ping-x8', 'fleet-site', 'fleet-provision-apply', 'fleet-provision-noop'] + roles + [
+        'fleet-audit']
     assert [case['name'] for case in cases if case.get('sizes') == 'one'] == [
         'posix-apply', 'posix-noop', 'profile-apply', 'profile-noop']
     # The same hosts and forks as the floor, and the apply on a fleet started again just before it.
@@ -60,6 +61,9 @@ def test_the_fleet_cases_run_at_every_size_and_provision_starts_from_fresh_hosts
     assert [by_name[name]['command'].split()[-1] for name in roles] == [
         'tencentos_fleet_test_role=%s' % role for role in ('repos', 'kernel', 'sysctl', 'hotpatch')]
     assert all(by_name[name]['expect_changed'] is False for name in roles)
+    # The audit last, on the provisioned fleet, writing its files.
+    assert by_name['fleet-audit']['after'] == roles[-1]
+    assert ' playbooks/audit.yml -e tencentos_fleet_audit_dir=' in by_name['fleet-audit']['command']
 
 
 def test_the_bench_profile_is_50_distinct_net_keys():
