@@ -51,19 +51,15 @@ _value:
   type: str
 '''
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_html import render
-
-NOT_A_REPORT = 'the input must be the report of playbooks/audit.yml (docs/audit-report.schema.json, schema_version 1.x)'
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
 
 
 def audit_html(report):
     """The audit ``report`` as an HTML page."""
-    if not (isinstance(report, Mapping) and report.get('schema') == 'tencentos.fleet.audit'
-            and str(report.get('schema_version')).startswith('1.')):
+    if not is_report(report):
         raise AnsibleFilterError('audit_html: %s' % NOT_A_REPORT)
     try:
         return render(report)

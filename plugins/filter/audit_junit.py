@@ -55,19 +55,15 @@ _value:
     </testsuites>
 '''
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_junit import render
-
-NOT_A_REPORT = 'the input must be the report of playbooks/audit.yml (docs/audit-report.schema.json, schema_version 1.x)'
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
 
 
 def audit_junit(report):
     """The audit ``report`` as JUnit XML."""
-    if not (isinstance(report, Mapping) and report.get('schema') == 'tencentos.fleet.audit'
-            and str(report.get('schema_version')).startswith('1.')):
+    if not is_report(report):
         raise AnsibleFilterError('audit_junit: %s' % NOT_A_REPORT)
     try:
         return render(report)

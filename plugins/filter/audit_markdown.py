@@ -53,19 +53,15 @@ _value:
     **1 of 4 hosts drifts from the desired state** (1 with errors, 1 unreachable).
 '''
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_markdown import render
-
-NOT_A_REPORT = 'the input must be the report of playbooks/audit.yml (docs/audit-report.schema.json, schema_version 1.x)'
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
 
 
 def audit_markdown(report, max_hosts=50):
     """The audit ``report`` as Markdown, listing at most ``max_hosts`` hosts."""
-    if not (isinstance(report, Mapping) and report.get('schema') == 'tencentos.fleet.audit'
-            and str(report.get('schema_version')).startswith('1.')):
+    if not is_report(report):
         raise AnsibleFilterError('audit_markdown: %s' % NOT_A_REPORT)
     if isinstance(max_hosts, str) and max_hosts.strip().isdigit():
         max_hosts = int(max_hosts)  # as an AWX survey or extra vars give it

@@ -96,9 +96,8 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils import audit_findings
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import SCHEMA, SCHEMA_VERSION
 
-SCHEMA = 'tencentos.fleet.audit'
-SCHEMA_VERSION = '1.0'
 CONCERN_STATUSES = ('ok', 'drift', 'error', 'not_applicable', 'not_checked')
 HOST_STATUSES = ('ok', 'drift', 'error', 'unreachable')
 # What each host registered in playbooks/audit.yml: the facts task, and each concern's one module run.
@@ -130,8 +129,8 @@ def host_entry(host, variables):
     """One host of the report."""
     facts_result = variables.get(FACTS_RESULT)
     facts = (variables.get('ansible_facts') or {}).get('tencentos')
-    reached = (isinstance(facts_result, Mapping) and not facts_result.get('failed')
-               and not facts_result.get('unreachable') and isinstance(facts, Mapping))
+    answered = isinstance(facts_result, Mapping) and not (facts_result.get('failed') or facts_result.get('unreachable'))
+    reached = answered and isinstance(facts, Mapping)
     entry = {'host': host, 'status': 'unreachable', 'release': None, 'kernel': None, 'kernel_line': None,
              'concerns': {}}
     if not reached:

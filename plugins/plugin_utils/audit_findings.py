@@ -197,6 +197,13 @@ def same_value(first, second):
     return ' '.join(str(first).split()) == ' '.join(str(second).split())
 
 
+def not_held_live(state):
+    """A key whose live value differs from the desired one and that the namespace cannot hold."""
+    if state.get('live') != 'not_applied' or state.get('before') is None:
+        return False
+    return not same_value(state.get('before'), state.get('file'))
+
+
 def sysctl_concern(result):
     """Per key: desired, persisted and live; keys another file overrides at boot; keys a namespace cannot hold."""
     if not registered(result):
@@ -230,9 +237,7 @@ def sysctl_concern(result):
                                 '%s differs from what the sysctl role would write' % result.get('file')))
     # Keys whose live value differs but that this namespace cannot hold (a container's global keys): the role
     # writes them for the next boot and cannot do more, so they are said, not counted as drift.
-    not_held = sorted(key for key, state in per_key.items()
-                      if (state or {}).get('live') == 'not_applied' and (state or {}).get('before') is not None
-                      and not same_value(state.get('before'), state.get('file')))
+    not_held = sorted(key for key, state in per_key.items() if not_held_live(state or {}))
     missing = result.get('missing') or []
     summary = '%d keys' % len(per_key)
     if not_held:
