@@ -51,20 +51,13 @@ _value:
   type: str
 '''
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_html import render
-from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import rendered
 
 
 def audit_html(report):
     """The audit ``report`` as an HTML page."""
-    if not is_report(report):
-        raise AnsibleFilterError('audit_html: %s' % NOT_A_REPORT)
-    try:
-        return render(report)
-    except (KeyError, TypeError, AttributeError, ValueError) as problem:
-        raise AnsibleFilterError('audit_html: %s; it does not (%r)' % (NOT_A_REPORT, problem)) from problem
+    return rendered('audit_html', render, report)
 
 
 class FilterModule(object):

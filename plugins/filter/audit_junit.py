@@ -55,20 +55,13 @@ _value:
     </testsuites>
 '''
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_junit import render
-from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import rendered
 
 
 def audit_junit(report):
     """The audit ``report`` as JUnit XML."""
-    if not is_report(report):
-        raise AnsibleFilterError('audit_junit: %s' % NOT_A_REPORT)
-    try:
-        return render(report)
-    except (KeyError, TypeError, AttributeError, ValueError) as problem:
-        raise AnsibleFilterError('audit_junit: %s; it does not (%r)' % (NOT_A_REPORT, problem)) from problem
+    return rendered('audit_junit', render, report)
 
 
 class FilterModule(object):

@@ -56,21 +56,16 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_markdown import render
-from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import NOT_A_REPORT, is_report
+from ansible_collections.tencentos.fleet.plugins.plugin_utils.audit_schema import rendered
 
 
 def audit_markdown(report, max_hosts=50):
     """The audit ``report`` as Markdown, listing at most ``max_hosts`` hosts."""
-    if not is_report(report):
-        raise AnsibleFilterError('audit_markdown: %s' % NOT_A_REPORT)
     if isinstance(max_hosts, str) and max_hosts.strip().isdigit():
         max_hosts = int(max_hosts)  # as an AWX survey or extra vars give it
     if isinstance(max_hosts, bool) or not isinstance(max_hosts, int) or max_hosts < 0:
         raise AnsibleFilterError('audit_markdown: max_hosts must be a whole number, 0 or more (given: %r)' % (max_hosts,))
-    try:
-        return render(report, max_hosts)
-    except (KeyError, TypeError, AttributeError, ValueError) as problem:
-        raise AnsibleFilterError('audit_markdown: %s; it does not (%r)' % (NOT_A_REPORT, problem)) from problem
+    return rendered('audit_markdown', render, report, max_hosts)
 
 
 class FilterModule(object):

@@ -61,6 +61,13 @@ def registered(result):
     return isinstance(result, Mapping) and bool(result)
 
 
+def unusable(result):
+    """The concern of a result that cannot be read for drift (none registered, or the module failed), or None."""
+    if not registered(result):
+        return concern('not_checked', NOT_CHECKED)
+    return failure(result)
+
+
 def failure(result):
     """The concern of a module run that failed (an error of the check, not drift), or None."""
     if result.get('failed') or result.get('unreachable'):
@@ -206,11 +213,9 @@ def not_held_live(state):
 
 def sysctl_concern(result):
     """Per key: desired, persisted and live; keys another file overrides at boot; keys a namespace cannot hold."""
-    if not registered(result):
-        return concern('not_checked', NOT_CHECKED)
-    failed = failure(result)
-    if failed:
-        return failed
+    problem = unusable(result)
+    if problem:
+        return problem
     findings = []
     per_key = result.get('per_key') or {}
     for key in sorted(per_key):
@@ -253,11 +258,9 @@ def sysctl_concern(result):
 
 def hotpatch_concern(result):
     """Desired against loaded and persisted; a transition in progress; entries for another kernel."""
-    if not registered(result):
-        return concern('not_checked', NOT_CHECKED)
-    failed = failure(result)
-    if failed:
-        return failed
+    problem = unusable(result)
+    if problem:
+        return problem
     findings = []
     entries = result.get('results') or []
     for entry in entries:

@@ -9,6 +9,8 @@ __metaclass__ = type
 
 from collections.abc import Mapping
 
+from ansible.errors import AnsibleFilterError
+
 SCHEMA = 'tencentos.fleet.audit'
 # 1.x: a later version that only adds fields raises the minor number, one that removes or renames a field the major.
 SCHEMA_VERSION = '1.0'
@@ -20,3 +22,14 @@ def is_report(value):
     if not isinstance(value, Mapping) or value.get('schema') != SCHEMA:
         return False
     return str(value.get('schema_version')).split('.', 1)[0] == SCHEMA_VERSION.split('.', 1)[0]
+
+
+def rendered(filter_name, render, report, *args):
+    """``render(report, *args)``, for the filter ``filter_name``: a value that is no report, or one whose parts are not
+    as the schema says, is refused with an error that names the filter."""
+    if not is_report(report):
+        raise AnsibleFilterError('%s: %s' % (filter_name, NOT_A_REPORT))
+    try:
+        return render(report, *args)
+    except (KeyError, TypeError, AttributeError, ValueError) as problem:
+        raise AnsibleFilterError('%s: %s; it does not (%r)' % (filter_name, NOT_A_REPORT, problem)) from problem
