@@ -58,8 +58,7 @@ class Element:
         yield self
         for child in self.children:
             if isinstance(child, Element):
-                for element in child.iter():
-                    yield element
+                yield from child.iter()
 
     def find(self, tag=None, **attrs):
         return [element for element in self.iter() if (tag is None or element.tag == tag)
