@@ -19,6 +19,8 @@ description:
   - The table reads without JavaScript. The page's script filters it (by text, status, or a concern that drifted),
     sorts it by any column (statuses by severity - drift, error, unreachable, ok) and shows a host's findings when
     its row is selected, from the report, which the page embeds once as JSON.
+  - The filter is kept in the page's address, so that a view can be shared as a link - C(audit.html#status=drift),
+    C(#concern=sysctl), C(#q=tos3) (text), C(#host=tos24) (that host's findings), combined with C(&).
   - Every text of the report is escaped; a host name or a finding cannot add markup or script to the page.
 positional: _input
 options:
