@@ -2,7 +2,9 @@
 # The main job on the simulated fleet, the way users run it: set everything up, start nine simulated
 # TencentOS hosts (one per release of molecule/resources/fleet.yml) reached over SSH, provision them with
 # playbooks/provision.yml (repositories, kernel staged for its reboot, sysctl profile, hot patches: each
-# group's variables from examples/inventory/group_vars) and print the fleet report it ends with.
+# group's variables from examples/inventory/group_vars) and print the fleet report it ends with; then audit the
+# fleet with playbooks/audit.yml (changing nothing), print its summary and write its page, audit.html, with
+# audit.md, audit.json and audit-junit.xml, to /var/tmp/tencentos-fleet/audit/.
 # The hosts stay up afterwards for you to explore (`make fleet-down` stops them):
 #   bash molecule/resources/scripts/ssh-fleet.sh ssh tos24
 #   ansible-playbook -i /var/tmp/tencentos-fleet/ssh-fleet/demo/inventory/hosts.yml playbooks/site.yml
