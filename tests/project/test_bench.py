@@ -178,8 +178,9 @@ def test_descendants_follow_the_whole_tree():
 
 
 def test_a_command_is_timed_and_its_memory_measured(tmp_path):
-    # 64 MiB written (so really resident) and held for a second: a few samples see it.
-    code = 'import time; data = b"x" * (64 << 20); time.sleep(1)'
+    # 64 MiB written (so really resident) and held for 5 s: the sampler backs off to 9 times a slow sample's own time
+    # (pause_after), so on a saturated machine a hold of one second could pass between two samples.
+    code = 'import time; data = b"x" * (64 << 20); time.sleep(5)'
     run = bench.run_command([sys.executable, '-c', code], str(tmp_path / 'log'), dict(os.environ))
     assert run['exit_code'] == 0
     assert run['wall'] >= 1.0
