@@ -83,13 +83,11 @@ def module_args(result):
 
 def repos_concern(result, facts_repos):
     """The repos role's file against what it would write; the release's repositories; GPG anywhere."""
-    if not registered(result):
-        return concern('not_checked', NOT_CHECKED)
+    problem = unusable(result)
+    if problem:
+        return problem
     if result.get('skipped'):
         return concern('not_applicable', 'not compared: tencentos_repos_restore_backup asks the role to restore files')
-    failed = failure(result)
-    if failed:
-        return failed
     path = result.get('path')
     args = module_args(result)
     findings = file_findings(result, path) + [
